@@ -1,0 +1,85 @@
+package io.tfo4j;
+
+import java.io.IOException;
+import java.net.Socket;
+import java.nio.channels.SocketChannel;
+
+/**
+ * What Fast Open did for one client connection, from the kernel's TCP_INFO. Read it after the first
+ * reply arrived (before that the handshake may still be under way).
+ *
+ * <p>Kernel: Linux; the failure kinds ({@link Result#COOKIE_REQUESTED}, {@link Result#DATA_NOT_ACKED},
+ * {@link Result#SYN_RETRANSMITTED}) need 5.5+, older kernels report them as {@link Result#NOT_ATTEMPTED}.
+ *
+ * @param result  what happened
+ * @param reason  a sentence explaining {@code result}
+ * @param tcpInfo the raw TCP_INFO it was read from
+ */
+public record ClientOutcome(Result result, String reason, TcpInfo tcpInfo) {
+
+    /** What Fast Open did for a client connection. */
+    public enum Result {
+        /** The data in the SYN was acknowledged by the server: the request saved a round trip. */
+        SYN_DATA_ACKED,
+        /** No cookie was cached for this server, so the SYN asked for one and carried no data. */
+        COOKIE_REQUESTED,
+        /** The SYN carried data with a cookie but the server did not acknowledge it; it was sent again. */
+        DATA_NOT_ACKED,
+        /** The SYN with data was retransmitted (lost, or dropped by a middlebox); data went after the handshake. */
+        SYN_RETRANSMITTED,
+        /** Fast Open is on and the connect was deferred: the SYN leaves with the first write. */
+        PENDING,
+        /** Fast Open was not tried on this connection; {@link #reason()} says why. */
+        NOT_ATTEMPTED
+    }
+
+    /** Reads the outcome of a client channel. */
+    public static ClientOutcome of(SocketChannel channel) throws IOException {
+        return read(FileDescriptors.of(channel));
+    }
+
+    /** Reads the outcome of a client socket. */
+    public static ClientOutcome of(Socket socket) throws IOException {
+        return read(FileDescriptors.of(socket));
+    }
+
+    static ClientOutcome read(int fd) throws SyscallException {
+        TcpInfo info = TcpInfo.read(fd);
+        if (info.synData()) {
+            return new ClientOutcome(Result.SYN_DATA_ACKED, "the server acknowledged the data in the SYN", info);
+        }
+        switch (info.fastOpenClientFail()) {
+            case 1:
+                return new ClientOutcome(Result.COOKIE_REQUESTED, "no Fast Open cookie was cached for this server,"
+                        + " so the SYN asked for one (a server without Fast Open never sends one)", info);
+            case 2:
+                return new ClientOutcome(Result.DATA_NOT_ACKED, "the server acknowledged the SYN but not its data;"
+                        + " the data was sent again after the handshake", info);
+            case 3:
+                return new ClientOutcome(Result.SYN_RETRANSMITTED, "the SYN with data was retransmitted"
+                        + " (lost, or dropped by a middlebox); the data was sent after the handshake", info);
+            default:
+                break;
+        }
+        FastOpenStatus status = FastOpen.clientStatus(fd);
+        if (!status.active()) {
+            return new ClientOutcome(Result.NOT_ATTEMPTED, status.reason(), info);
+        }
+        if (info.state() == TcpState.SYN_SENT) {
+            return new ClientOutcome(Result.PENDING, "the connect was deferred: the SYN leaves with the first write",
+                    info);
+        }
+        return new ClientOutcome(Result.NOT_ATTEMPTED, "the SYN carried no data: the first operation after"
+                + " connect was a read, or the kernel's blackhole detection paused Fast Open", info);
+    }
+
+    /** True when the data in the SYN was acknowledged. */
+    public boolean synDataAcked() {
+        return result == Result.SYN_DATA_ACKED;
+    }
+
+    /** True when Fast Open was tried: the SYN asked for a cookie or carried data. */
+    public boolean attempted() {
+        return result != Result.NOT_ATTEMPTED;
+    }
+}

@@ -1,0 +1,209 @@
+package io.tfo4j;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+
+/**
+ * Switches TCP Fast Open on for the JDK's own sockets and channels.
+ *
+ * <p><b>Server.</b> {@link #enableServer(ServerSocketChannel, int)} sets {@code TCP_FASTOPEN} on a
+ * listener, before or after {@code bind} (the kernel accepts it in LISTEN state). It is off unless you call
+ * it, because data that arrives in a SYN can be replayed by anyone on the path (RFC 7413 section 6): only
+ * turn it on where acting twice on the first request of a connection is harmless, or where the
+ * application waits for the handshake before acting on non-idempotent requests. Needs Linux 3.7+ and the
+ * sysctl bit 0x2 ({@code sysctl -w net.ipv4.tcp_fastopen=3}); without them the listener works normally
+ * and the returned status says why Fast Open is not active.
+ *
+ * <p><b>Client.</b> {@link #enableClient(SocketChannel)} sets {@code TCP_FASTOPEN_CONNECT} before
+ * {@code connect}. Once the kernel holds a cookie for the server, {@code connect} returns at once without
+ * sending anything and the first write leaves in the SYN. Needs Linux 4.11+ and the sysctl bit 0x1 (the
+ * usual default); without them it returns an inactive status and the connection is a plain one.
+ * <b>Trap:</b> if the first operation after such a connect is a read (a server-speaks-first protocol:
+ * FTP, SMTP, POP3, IMAP, MySQL), the SYN is never sent and the read waits forever. Call
+ * {@link #startHandshake(SocketChannel)} first, or use {@link FastOpenDialer} or
+ * {@link FastOpenSocketFactory}, which never fall into it.
+ */
+public final class FastOpen {
+    private FastOpen() {
+    }
+
+    /**
+     * Turns Fast Open on for a listener.
+     *
+     * @param listener    an open server channel, bound or not
+     * @param queueLength how many Fast Open connections may wait for their handshake to finish (not the
+     *                    accept backlog); the kernel caps it at {@code net.core.somaxconn}
+     * @return whether the listener now accepts data in the SYN, and if not why not
+     * @throws IllegalArgumentException when {@code queueLength} is less than 1
+     * @throws SyscallException         when the kernel rejects the option for another reason
+     */
+    public static FastOpenStatus enableServer(ServerSocketChannel listener, int queueLength) throws IOException {
+        requireQueueLength(queueLength);
+        String problem = FileDescriptors.channelAccessProblem();
+        if (problem != null) {
+            return FastOpenStatus.off(problem, "start the JVM with " + FileDescriptors.exportsFlag());
+        }
+        return enableServer(FileDescriptors.of(listener), queueLength);
+    }
+
+    /** Turns Fast Open on for a listener; see {@link #enableServer(ServerSocketChannel, int)}. */
+    public static FastOpenStatus enableServer(ServerSocket listener, int queueLength) throws IOException {
+        requireQueueLength(queueLength);
+        int fd;
+        try {
+            fd = FileDescriptors.of(listener);
+        } catch (UnsupportedOperationException e) {
+            return FastOpenStatus.off(e.getMessage(), "start the JVM with " + FileDescriptors.opensFlag()
+                    + " " + FileDescriptors.exportsFlag() + ", or use FastOpenServerSocketFactory");
+        }
+        return enableServer(fd, queueLength);
+    }
+
+    private static FastOpenStatus enableServer(int fd, int queueLength) throws SyscallException {
+        FastOpenSupport support = FastOpenSupport.forSocket(fd);
+        boolean optionKnown = support.socketOptions().getOrDefault("TCP_FASTOPEN", false);
+        if (support.disabledByProperty() || !optionKnown) {
+            return FastOpenStatus.off(support.server());
+        }
+        // Set even when the sysctl lacks the server bit: the kernel checks the bit on every SYN, so the
+        // listener starts accepting Fast Open as soon as an administrator sets it.
+        Linux.setIntOption(fd, Linux.IPPROTO_TCP, Linux.TCP_FASTOPEN, "TCP_FASTOPEN", queueLength);
+        return support.server().available() ? FastOpenStatus.on() : FastOpenStatus.off(support.server());
+    }
+
+    private static void requireQueueLength(int queueLength) {
+        if (queueLength < 1) {
+            throw new IllegalArgumentException("Fast Open queue length must be at least 1, got " + queueLength
+                    + ": it is how many Fast Open connections may wait for their handshake (256 is common)");
+        }
+    }
+
+    /** Whether a listener accepts data in the SYN now, and if not why not. */
+    public static FastOpenStatus serverStatus(ServerSocketChannel listener) throws IOException {
+        return serverStatus(FileDescriptors.of(listener));
+    }
+
+    /** Whether a listener accepts data in the SYN now, and if not why not. */
+    public static FastOpenStatus serverStatus(ServerSocket listener) throws IOException {
+        return serverStatus(FileDescriptors.of(listener));
+    }
+
+    private static FastOpenStatus serverStatus(int fd) throws SyscallException {
+        FastOpenSupport support = FastOpenSupport.forSocket(fd);
+        if (!support.socketOptions().getOrDefault("TCP_FASTOPEN", false) || support.disabledByProperty()) {
+            return FastOpenStatus.off(support.server());
+        }
+        int queueLength = Linux.getIntOption(fd, Linux.IPPROTO_TCP, Linux.TCP_FASTOPEN, "TCP_FASTOPEN");
+        boolean allListeners = support.sysctlBits().contains(FastOpenSupport.SysctlBit.SERVER_ALL_LISTENERS);
+        if (queueLength == 0 && !allListeners) {
+            return FastOpenStatus.off("TCP_FASTOPEN is not set on this listener",
+                    "call FastOpen.enableServer(listener, 256)");
+        }
+        return support.server().available() ? FastOpenStatus.on() : FastOpenStatus.off(support.server());
+    }
+
+    /**
+     * Turns Fast Open on for a client channel. Call it before {@code connect}; see the class documentation
+     * for the trap with protocols where the server speaks first.
+     *
+     * @return whether the connection will try Fast Open, and if not why not
+     * @throws IllegalStateException when the channel is already connected or connecting
+     * @throws SyscallException      when the kernel rejects the option for a reason other than "off here"
+     */
+    public static FastOpenStatus enableClient(SocketChannel channel) throws IOException {
+        if (channel.isConnected() || channel.isConnectionPending()) {
+            throw new IllegalStateException("Fast Open must be enabled before connect(): " + channel);
+        }
+        String problem = FileDescriptors.channelAccessProblem();
+        if (problem != null) {
+            return FastOpenStatus.off(problem, "start the JVM with " + FileDescriptors.exportsFlag());
+        }
+        return enableClient(FileDescriptors.of(channel));
+    }
+
+    /** Turns Fast Open on for a client socket before {@code connect}; see {@link #enableClient(SocketChannel)}. */
+    public static FastOpenStatus enableClient(Socket socket) throws IOException {
+        if (socket.isConnected()) {
+            throw new IllegalStateException("Fast Open must be enabled before connect(): " + socket);
+        }
+        if (socket instanceof FastOpenSocket fastOpenSocket) {
+            return fastOpenSocket.enableFastOpen();
+        }
+        int fd;
+        try {
+            fd = FileDescriptors.of(socket);
+        } catch (UnsupportedOperationException e) {
+            return FastOpenStatus.off(e.getMessage(), "start the JVM with " + FileDescriptors.opensFlag()
+                    + " " + FileDescriptors.exportsFlag() + ", or use FastOpenSocketFactory");
+        }
+        return enableClient(fd);
+    }
+
+    static FastOpenStatus enableClient(int fd) throws SyscallException {
+        FastOpenSupport support = FastOpenSupport.forSocket(fd);
+        if (!support.client().available()) {
+            return FastOpenStatus.off(support.client());
+        }
+        try {
+            Linux.setIntOption(fd, Linux.IPPROTO_TCP, Linux.TCP_FASTOPEN_CONNECT, "TCP_FASTOPEN_CONNECT", 1);
+            return FastOpenStatus.on();
+        } catch (SyscallException e) {
+            if (e.errno() != Errno.EOPNOTSUPP) {
+                throw e;
+            }
+            // The sysctl changed since the probe: probe again next time.
+            FastOpenSupport.forgetNamespaceOf(fd);
+            return FastOpenStatus.off("the kernel refused TCP_FASTOPEN_CONNECT (" + e.getMessage()
+                            + "): net.ipv4.tcp_fastopen lacks the client bit 0x1",
+                    "as root: sysctl -w net.ipv4.tcp_fastopen=1 (or 3 for client and server)");
+        } catch (UnsupportedOperationException e) {
+            return FastOpenStatus.off(e.getMessage(), "upgrade the kernel to 4.11 or later");
+        }
+    }
+
+    /** Whether a client channel has Fast Open switched on, and if not why not. */
+    public static FastOpenStatus clientStatus(SocketChannel channel) throws IOException {
+        return clientStatus(FileDescriptors.of(channel));
+    }
+
+    /** Whether a client socket has Fast Open switched on, and if not why not. */
+    public static FastOpenStatus clientStatus(Socket socket) throws IOException {
+        return clientStatus(FileDescriptors.of(socket));
+    }
+
+    static FastOpenStatus clientStatus(int fd) throws SyscallException {
+        FastOpenSupport support = FastOpenSupport.forSocket(fd);
+        if (!support.client().available()) {
+            return FastOpenStatus.off(support.client());
+        }
+        int on = Linux.getIntOption(fd, Linux.IPPROTO_TCP, Linux.TCP_FASTOPEN_CONNECT, "TCP_FASTOPEN_CONNECT");
+        return on != 0 ? FastOpenStatus.on() : FastOpenStatus.off("Fast Open was not enabled on this socket",
+                "call FastOpen.enableClient before connect, or use FastOpenDialer / FastOpenSocketFactory");
+    }
+
+    /**
+     * Sends the SYN of a Fast Open connection whose connect was deferred, without data, so that a read can
+     * follow (protocols where the server speaks first). Does nothing on a connection whose handshake has
+     * already started or finished, or that does not use Fast Open. Never blocks; a blocking read or
+     * {@code finishConnect}-style wait afterwards sees the handshake's result.
+     */
+    public static void startHandshake(SocketChannel channel) throws IOException {
+        startHandshake(FileDescriptors.of(channel));
+    }
+
+    /** Like {@link #startHandshake(SocketChannel)}, for a socket. */
+    public static void startHandshake(Socket socket) throws IOException {
+        startHandshake(FileDescriptors.of(socket));
+    }
+
+    static void startHandshake(int fd) throws SyscallException {
+        if (TcpInfo.read(fd).state() == TcpState.SYN_SENT) {
+            // A zero-length send makes the kernel send the deferred SYN (with the cookie, without data).
+            // On a SYN already sent it answers EAGAIN and changes nothing.
+            Linux.sendNonBlocking(fd, null, 0, 0);
+        }
+    }
+}
