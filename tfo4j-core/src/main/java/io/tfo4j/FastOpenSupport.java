@@ -1,6 +1,9 @@
 package io.tfo4j;
 
+import java.io.FileInputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collections;
@@ -304,9 +307,13 @@ public final class FastOpenSupport {
                 + "set it inside the container or namespace that runs this program)";
     }
 
+    /**
+     * Files.readString is wrong here: for a file of size 0 it reads one byte first, and /proc/sys answers a
+     * read at offset 1 with end of file, so "1027" reads as "1". One large read gets the whole value.
+     */
     private static Integer readInt(Path path) {
-        try {
-            return Integer.parseInt(Files.readString(path).trim());
+        try (InputStream in = new FileInputStream(path.toFile())) {
+            return Integer.parseInt(new String(in.readAllBytes(), StandardCharsets.US_ASCII).trim());
         } catch (IOException | NumberFormatException e) {
             return null;
         }

@@ -1,5 +1,7 @@
 package io.tfo4j.testkit;
 
+import java.io.FileInputStream;
+import java.io.FileOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -161,14 +163,31 @@ public final class NetNamespace implements AutoCloseable {
     /** Writes a sysctl of this namespace, for example {@code ("net/ipv4/tcp_fastopen", "3")}. */
     public void setSysctl(String path, String value) throws IOException {
         call(() -> {
-            Files.writeString(Path.of("/proc/sys", path), value + "\n");
+            // One write(2) at offset 0: /proc/sys ignores a value split over several writes.
+            try (FileOutputStream out = new FileOutputStream(Path.of("/proc/sys", path).toFile())) {
+                out.write((value + "\n").getBytes(StandardCharsets.US_ASCII));
+            }
+            String readBack = readProcFile(Path.of("/proc/sys", path));
+            if (!readBack.equals(value)) {
+                throw new IOException("sysctl " + path + " reads " + readBack + " after writing " + value);
+            }
             return null;
         });
     }
 
     /** Reads a sysctl of this namespace. */
     public String sysctl(String path) throws IOException {
-        return call(() -> Files.readString(Path.of("/proc/sys", path)).trim());
+        return call(() -> readProcFile(Path.of("/proc/sys", path)));
+    }
+
+    /**
+     * Reads a /proc/sys file in one read: Files.readString first reads a single byte when the size is 0,
+     * and /proc/sys answers the read at offset 1 with end of file.
+     */
+    private static String readProcFile(Path file) throws IOException {
+        try (FileInputStream in = new FileInputStream(file.toFile())) {
+            return new String(in.readAllBytes(), StandardCharsets.US_ASCII).trim();
+        }
     }
 
     /** A pool of platform threads that live inside this namespace; shut down by {@link #close()}. */
