@@ -1,0 +1,28 @@
+package io.tfo4j.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code tfo4j} command: TCP Fast Open tools on top of tfo4j-core. */
+@Command(name = "tfo4j", mixinStandardHelpOptions = true, version = "tfo4j 0.1.0",
+        description = "TCP Fast Open for the JVM: probe this host, test it end to end, talk TCP with Fast Open.",
+        subcommands = {ProbeCommand.class, SelftestCommand.class, NcCommand.class,
+                CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    public static void main(String[] args) {
+        CommandLine commandLine = new CommandLine(new Main());
+        commandLine.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            cmd.getErr().println("tfo4j " + cmd.getCommandName() + ": " + e.getMessage());
+            return 1;
+        });
+        System.exit(commandLine.execute(args));
+    }
+}

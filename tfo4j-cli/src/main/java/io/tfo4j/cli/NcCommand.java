@@ -1,0 +1,299 @@
+package io.tfo4j.cli;
+
+import io.tfo4j.ClientOutcome;
+import io.tfo4j.FastOpen;
+import io.tfo4j.FastOpenDialer;
+import io.tfo4j.FastOpenStatus;
+import io.tfo4j.FastOpenSupport;
+import io.tfo4j.ServerOutcome;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code tfo4j nc}: netcat with Fast Open. As a client it sends standard input, the first chunk in the
+ * SYN when it can, and prints what comes back until EOF; with {@code -l} it serves connections one after
+ * another.
+ */
+@Command(name = "nc", mixinStandardHelpOptions = true,
+        description = {"Netcat with TCP Fast Open.",
+                "Client: tfo4j nc [--json] HOST PORT  (sends stdin, the first chunk in the SYN when it can)",
+                "Server: tfo4j nc -l [-b ADDR] PORT [--fastopen[=QLEN]] [--reply FILE] [--json]"})
+final class NcCommand implements Callable<Integer> {
+    private static final int FIRST_CHUNK = 64 * 1024;
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "-l", description = "Listen: serve connections one after another.")
+    boolean listen;
+
+    @Option(names = "-b", paramLabel = "ADDR", description = "Address to listen on (default: all, 0.0.0.0).")
+    String bindAddress = "0.0.0.0";
+
+    @Option(names = "--fastopen", arity = "0..1", paramLabel = "QLEN", fallbackValue = "256",
+            description = "Listen with Fast Open, queue length QLEN (default 256). Off unless given.")
+    Integer fastOpenQueue;
+
+    @Option(names = "--reply", paramLabel = "FILE",
+            description = "Answer each connection's first bytes with FILE's content, then close.")
+    Path replyFile;
+
+    @Option(names = "--count", paramLabel = "N", description = "Listen: stop after N connections (default: never).")
+    Integer count;
+
+    @Option(names = "--no-fastopen", description = "Client: plain connect, for comparison.")
+    boolean noFastOpen;
+
+    @Option(names = {"-w", "--timeout"}, paramLabel = "SECONDS", defaultValue = "10",
+            description = "Client: connect timeout in seconds (default ${DEFAULT-VALUE}).")
+    int timeoutSeconds;
+
+    @Option(names = "--json", description = "Write one JSON line per connection to stderr.")
+    boolean json;
+
+    @Parameters(arity = "1..2", paramLabel = "HOST PORT | PORT")
+    List<String> arguments;
+
+    @Override
+    public Integer call() throws Exception {
+        if (listen) {
+            if (arguments.size() != 1) {
+                throw new ParameterException(spec.commandLine(), "with -l give only the PORT to listen on");
+            }
+            return listen(port(arguments.get(0)));
+        }
+        if (arguments.size() != 2) {
+            throw new ParameterException(spec.commandLine(), "give HOST and PORT (or -l PORT to listen)");
+        }
+        if (fastOpenQueue != null || replyFile != null || count != null) {
+            throw new ParameterException(spec.commandLine(), "--fastopen, --reply and --count need -l");
+        }
+        return connect(arguments.get(0), port(arguments.get(1)));
+    }
+
+    private int port(String text) {
+        try {
+            int port = Integer.parseInt(text);
+            if (port < 0 || port > 65535) {
+                throw new NumberFormatException();
+            }
+            return port;
+        } catch (NumberFormatException e) {
+            throw new ParameterException(spec.commandLine(), "not a port number (0-65535): " + text);
+        }
+    }
+
+    private int connect(String host, int port) throws IOException {
+        InetSocketAddress remote = new InetSocketAddress(host, port);
+        if (remote.isUnresolved()) {
+            throw new ParameterException(spec.commandLine(), "cannot resolve host " + host);
+        }
+        InputStream stdin = System.in;
+        byte[] buffer = new byte[FIRST_CHUNK];
+        int firstLength = Math.max(0, stdin.read(buffer));
+        boolean stdinDone = firstLength == 0;
+        byte[] first = Arrays.copyOf(buffer, firstLength);
+
+        Map<String, Object> line = new LinkedHashMap<>();
+        line.put("role", "client");
+        line.put("peer", remote.getAddress().getHostAddress() + ":" + port);
+        FastOpenDialer dialer = FastOpenDialer.create().withFastOpen(!noFastOpen)
+                .withConnectTimeout(Duration.ofSeconds(timeoutSeconds));
+        warmUp();
+        long started = System.nanoTime();
+        SocketChannel channel;
+        try {
+            channel = dialer.dial(remote, first);
+        } catch (IOException e) {
+            line.put("error", e.toString());
+            emit(line);
+            System.err.println("tfo4j nc: cannot connect to " + remote + ": " + e.getMessage());
+            return 1;
+        }
+        try (channel) {
+            long sent = first.length;
+            Thread pump = null;
+            long[] pumped = new long[1];
+            if (stdinDone) {
+                channel.shutdownOutput();
+            } else {
+                pump = Thread.ofPlatform().daemon().name("stdin-pump").start(() -> {
+                    try {
+                        for (int n; (n = stdin.read(buffer)) > 0; ) {
+                            ByteBuffer chunk = ByteBuffer.wrap(buffer, 0, n);
+                            while (chunk.hasRemaining()) {
+                                channel.write(chunk);
+                            }
+                            pumped[0] += n;
+                        }
+                        channel.shutdownOutput();
+                    } catch (IOException e) {
+                        System.err.println("tfo4j nc: sending failed: " + e.getMessage());
+                    }
+                });
+            }
+            Long firstByteNanos = null;
+            long received = 0;
+            ByteBuffer in = ByteBuffer.allocate(64 * 1024);
+            OutputStream stdout = System.out;
+            for (int n; (n = channel.read(in)) >= 0; in.clear()) {
+                if (n > 0 && firstByteNanos == null) {
+                    firstByteNanos = System.nanoTime() - started;
+                }
+                received += n;
+                stdout.write(in.array(), 0, n);
+                stdout.flush();
+            }
+            ClientOutcome outcome = ClientOutcome.of(channel);
+            if (pump != null) {
+                pump.join(1000);
+                sent += pumped[0];
+            }
+            line.put("fastOpen", fastOpen(outcome.attempted(), outcome.synDataAcked()));
+            line.put("outcome", outcome.result().name());
+            line.put("synData", outcome.synDataAcked());
+            line.put("bytesSent", sent);
+            line.put("bytesReceived", received);
+            line.put("ttfbMs", firstByteNanos == null ? null : firstByteNanos / 1e6);
+            line.put("reason", outcome.synDataAcked() ? null : outcome.reason());
+            emit(line);
+            return 0;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return 1;
+        }
+    }
+
+    private int listen(int port) throws IOException {
+        byte[] reply = replyFile == null ? null : readReplyFile();
+        InetSocketAddress address = new InetSocketAddress(bindAddress, port);
+        if (address.isUnresolved()) {
+            throw new ParameterException(spec.commandLine(), "cannot resolve bind address " + bindAddress);
+        }
+        try (ServerSocketChannel listener = ServerSocketChannel.open()) {
+            listener.bind(address, 128);
+            FastOpenStatus status = fastOpenQueue == null
+                    ? new FastOpenStatus(false, "Fast Open not requested (use --fastopen)", "")
+                    : FastOpen.enableServer(listener, fastOpenQueue);
+            System.err.println("tfo4j nc: listening on " + listener.getLocalAddress()
+                    + (status.active() ? " with Fast Open (queue " + fastOpenQueue + ")"
+                    : " without Fast Open: " + status.reason()
+                    + (status.remedy().isEmpty() ? "" : "; fix: " + status.remedy())));
+            for (int served = 0; count == null || served < count; served++) {
+                SocketChannel child = listener.accept();
+                serveOne(child, status, reply);
+            }
+            return 0;
+        }
+    }
+
+    private byte[] readReplyFile() {
+        try {
+            return Files.readAllBytes(replyFile);
+        } catch (IOException e) {
+            throw new ParameterException(spec.commandLine(), "cannot read --reply file " + replyFile + ": " + e);
+        }
+    }
+
+    /** Serves one connection; a failure is reported and the listener goes on. */
+    private void serveOne(SocketChannel child, FastOpenStatus listenerStatus, byte[] reply) {
+        long accepted = System.nanoTime();
+        Map<String, Object> line = new LinkedHashMap<>();
+        line.put("role", "server");
+        try (child) {
+            InetSocketAddress peer = (InetSocketAddress) child.getRemoteAddress();
+            line.put("peer", peer.getAddress().getHostAddress() + ":" + peer.getPort());
+            ServerOutcome outcome = ServerOutcome.of(child);
+            Long firstByteNanos = null;
+            long received = 0;
+            long sent = 0;
+            ByteBuffer in = ByteBuffer.allocate(64 * 1024);
+            PrintStream stdout = System.out;
+            for (int n; (n = child.read(in)) >= 0; in.clear()) {
+                if (n > 0 && firstByteNanos == null) {
+                    firstByteNanos = System.nanoTime() - accepted;
+                }
+                received += n;
+                stdout.write(in.array(), 0, n);
+                stdout.flush();
+                if (reply != null && n > 0) {
+                    ByteBuffer answer = ByteBuffer.wrap(reply);
+                    while (answer.hasRemaining()) {
+                        sent += child.write(answer);
+                    }
+                    break;
+                }
+            }
+            line.put("fastOpen", fastOpen(listenerStatus.active(), outcome.fastOpenChild()));
+            line.put("synData", outcome.synData());
+            line.put("handshakeCompleteAtAccept", outcome.handshakeComplete());
+            line.put("bytesSent", sent);
+            line.put("bytesReceived", received);
+            line.put("ttfbMs", firstByteNanos == null ? null : firstByteNanos / 1e6);
+            line.put("reason", outcome.fastOpenChild() ? null : !listenerStatus.active() ? listenerStatus.reason()
+                    : "the SYN carried no valid Fast Open cookie (the client's first connection, or a client"
+                    + " without Fast Open)");
+        } catch (IOException | RuntimeException e) {
+            line.put("error", e.toString());
+            System.err.println("tfo4j nc: connection failed: " + e);
+        }
+        emit(line);
+    }
+
+    private static Map<String, Object> fastOpen(boolean attempted, boolean active) {
+        Map<String, Object> map = new LinkedHashMap<>();
+        map.put("attempted", attempted);
+        map.put("active", active);
+        return map;
+    }
+
+    /**
+     * Before the clock starts: probe (links the native calls) and make one plain connection to a
+     * throwaway listener on this namespace's loopback (loads and compiles the JDK's socket code), so that
+     * ttfbMs measures the network rather than a cold JVM.
+     */
+    private static void warmUp() {
+        FastOpenSupport.current();
+        try (ServerSocketChannel listener = ServerSocketChannel.open()) {
+            listener.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            try (SocketChannel client = FastOpenDialer.create().withFastOpen(false)
+                    .dial(listener.getLocalAddress(), new byte[] {1});
+                 SocketChannel server = listener.accept()) {
+                server.read(ByteBuffer.allocate(1));
+                server.write(ByteBuffer.wrap(new byte[] {2}));
+                client.read(ByteBuffer.allocate(1));
+                ClientOutcome.of(client);
+            }
+        } catch (IOException | RuntimeException e) {
+            // Only a warm-up: the real connection reports any problem.
+        }
+    }
+
+    private void emit(Map<String, Object> line) {
+        if (json) {
+            System.err.println(Json.line(line));
+        }
+    }
+}

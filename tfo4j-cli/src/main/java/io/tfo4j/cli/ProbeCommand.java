@@ -1,0 +1,86 @@
+package io.tfo4j.cli;
+
+import io.tfo4j.FastOpenSupport;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** {@code tfo4j probe}: what this host (this network namespace) can do with Fast Open. */
+@Command(name = "probe", mixinStandardHelpOptions = true,
+        description = "Report whether this host can use TCP Fast Open as client and server, and how to fix it.")
+final class ProbeCommand implements Callable<Integer> {
+    @Option(names = "--json", description = "Print the report as one JSON object.")
+    boolean json;
+
+    @Override
+    public Integer call() {
+        FastOpenSupport support = FastOpenSupport.current();
+        System.out.println(json ? Json.pretty(report(support)) : text(support));
+        return 0;
+    }
+
+    static Map<String, Object> report(FastOpenSupport support) {
+        Map<String, Object> report = new LinkedHashMap<>();
+        report.put("os", support.osName());
+        report.put("kernel", support.kernelRelease());
+        report.put("tcpFastopenSysctl", support.sysctl().isPresent() ? support.sysctl().getAsInt() : null);
+        report.put("sysctlBits", support.sysctlBits().stream().map(Enum::name).toList());
+        report.put("blackholeTimeoutSec", support.blackholeTimeoutSeconds().isPresent()
+                ? support.blackholeTimeoutSeconds().getAsInt() : null);
+        report.put("socketOptions", support.socketOptions());
+        report.put("disabledByProperty", support.disabledByProperty());
+        report.put("client", verdict(support.client()));
+        report.put("server", verdict(support.server()));
+        return report;
+    }
+
+    private static Map<String, Object> verdict(FastOpenSupport.Verdict verdict) {
+        Map<String, Object> map = new LinkedHashMap<>();
+        map.put("available", verdict.available());
+        map.put("reason", verdict.reason());
+        map.put("remedy", verdict.remedy());
+        return map;
+    }
+
+    static String text(FastOpenSupport support) {
+        StringBuilder out = new StringBuilder();
+        out.append("os                 ").append(support.osName()).append(' ').append(support.kernelRelease()).append('\n');
+        out.append("tcp_fastopen       ");
+        if (support.sysctl().isPresent()) {
+            int value = support.sysctl().getAsInt();
+            out.append(value).append(String.format(" (0x%x)", value)).append('\n');
+            for (FastOpenSupport.SysctlBit bit : FastOpenSupport.SysctlBit.values()) {
+                boolean set = support.sysctlBits().contains(bit);
+                out.append(String.format("  %s 0x%-4x %s%n", set ? "[x]" : "[ ]", bit.mask(), bit.meaning()));
+            }
+        } else {
+            out.append("unreadable\n");
+        }
+        out.append("blackhole timeout  ").append(support.blackholeTimeoutSeconds().isPresent()
+                ? support.blackholeTimeoutSeconds().getAsInt() + " s" + (support.blackholeTimeoutSeconds().getAsInt() == 0 ? " (off)" : "")
+                : "unreadable").append('\n');
+        out.append("socket options    ");
+        for (Map.Entry<String, Boolean> option : support.socketOptions().entrySet()) {
+            out.append(' ').append(option.getKey()).append(option.getValue() ? "" : "(missing)");
+        }
+        out.append('\n');
+        if (support.disabledByProperty()) {
+            out.append("disabled by        -D").append(FastOpenSupport.DISABLE_PROPERTY).append("=true\n");
+        }
+        for (var side : List.of(Map.entry("client", support.client()), Map.entry("server", support.server()))) {
+            FastOpenSupport.Verdict verdict = side.getValue();
+            out.append(String.format("%-19s", side.getKey()));
+            if (verdict.available()) {
+                out.append("yes\n");
+            } else {
+                out.append("no: ").append(verdict.reason()).append('\n');
+                out.append("  fix: ").append(verdict.remedy()).append('\n');
+            }
+        }
+        return out.toString().stripTrailing();
+    }
+}
