@@ -1,0 +1,190 @@
+package io.tfo4j.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.tfo4j.FastOpenCounters;
+import io.tfo4j.testkit.DelayLine;
+import io.tfo4j.testkit.NetNamespace;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * {@code tfo4j nc} against Fast Open peers nobody here wrote: nginx with {@code listen ... fastopen=256},
+ * and a Python client sending with {@code MSG_FASTOPEN}. Client and server are namespaces with
+ * {@code net.ipv4.tcp_fastopen=3}, joined by a {@link DelayLine} with a 100 ms round trip, so one round
+ * trip saved is plain to see in the time to first byte.
+ */
+class InteropTest {
+    private static final String CLIENT = "198.19.0.1";
+    private static final String SERVER = "198.19.0.2";
+    private static final Duration ONE_WAY = Duration.ofMillis(50);
+    private static final double RTT_MS = 2 * ONE_WAY.toMillis();
+
+    private NetNamespace client;
+    private NetNamespace server;
+    private DelayLine link;
+
+    @BeforeEach
+    void createHosts() throws IOException {
+        assumeTrue(NetNamespace.unavailableReason().isEmpty(),
+                () -> "skipped: " + NetNamespace.unavailableReason().orElse(""));
+        assumeTrue(Files.exists(Path.of("/dev/net/tun")), "skipped: no /dev/net/tun for the delay line");
+        client = NetNamespace.create(3);
+        server = NetNamespace.create(3);
+        link = DelayLine.connect(client, CLIENT, server, SERVER, ONE_WAY);
+    }
+
+    @AfterEach
+    void closeHosts() throws Exception {
+        if (link != null) {
+            link.close();
+        }
+        if (server != null) {
+            server.close();
+        }
+        if (client != null) {
+            client.close();
+        }
+    }
+
+    @Test
+    void ncAgainstNginxFastOpenSavesOneRoundTripFromTheSecondConnection() throws Exception {
+        Path nginx = Path.of("/usr/sbin/nginx");
+        assumeTrue(Files.isExecutable(nginx), "skipped: nginx is not installed (apt-get install nginx-light)");
+        Path prefix = Files.createTempDirectory("tfo4j-nginx");
+        Path config = prefix.resolve("nginx.conf");
+        Files.writeString(config, String.join("\n",
+                "daemon off;",
+                "worker_processes 1;",
+                "pid " + prefix.resolve("nginx.pid") + ";",
+                "error_log " + prefix.resolve("error.log") + ";",
+                "events { worker_connections 64; }",
+                "http {",
+                "  access_log off;",
+                "  client_body_temp_path " + prefix.resolve("body") + ";",
+                "  proxy_temp_path " + prefix.resolve("proxy") + ";",
+                "  server {",
+                "    listen " + SERVER + ":8080 fastopen=256;",
+                "    location / { return 200 \"hello from nginx\\n\"; }",
+                "  }",
+                "}", ""));
+        Process process = server.command(nginx.toString(), "-p", prefix.toString(), "-c", config.toString())
+                .redirectErrorStream(true).redirectOutput(prefix.resolve("stdout.log").toFile()).start();
+        try {
+            awaitListening(server, 8080);
+            FastOpenCounters before = server.call(FastOpenCounters::read);
+            byte[] request = "GET / HTTP/1.0\r\nHost: tfo4j\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+            List<JsonNode> lines = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                try (CliProcess nc = CliProcess.run(client, request, "nc", "--json", SERVER, "8080")) {
+                    assertTrue(nc.stdout().contains("hello from nginx"), "nginx answered: " + nc.stdout() + nc.stderr());
+                    lines.add(nc.jsonLines().getFirst());
+                }
+            }
+            report("tfo4j nc -> nginx fastopen", lines);
+            assertEquals(List.of(false, true, true), lines.stream().map(l -> l.get("synData").asBoolean()).toList());
+            assertEquals("COOKIE_REQUESTED", lines.get(0).get("outcome").asText());
+            assertEquals(2, server.call(FastOpenCounters::read).minus(before).passive(), "nginx's TCPFastOpenPassive");
+            assertRoundTrips(lines);
+        } finally {
+            process.destroy();
+            if (!process.waitFor(5, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+            }
+            deleteTree(prefix);
+        }
+    }
+
+    @Test
+    void ncListenerSeesSynDataFromPythonMsgFastOpen() throws Exception {
+        Path reply = Files.createTempFile("tfo4j-reply", ".txt");
+        Files.writeString(reply, "reply from tfo4j\n");
+        String python = String.join("\n",
+                "import socket, sys",
+                "for i in range(3):",
+                "    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)",
+                "    s.settimeout(10)",
+                "    s.sendto(b'hello %d' % i, socket.MSG_FASTOPEN, ('" + SERVER + "', 7000))",
+                "    sys.stdout.write(s.recv(100).decode())",
+                "    s.close()", "");
+        try (CliProcess listener = CliProcess.start(server, new byte[0], "nc", "-l", "-b", SERVER, "7000",
+                "--fastopen", "--reply", reply.toString(), "--json", "--count", "3")) {
+            awaitListening(server, 7000);
+            Process py = client.command("python3", "-c", python).redirectErrorStream(true).start();
+            assertTrue(py.waitFor(30, TimeUnit.SECONDS), "python client finished");
+            String pyOut = new String(py.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assumeTrue(py.exitValue() == 0 || !pyOut.contains("No module"), "python3 is not usable: " + pyOut);
+            assertEquals(0, py.exitValue(), "python client: " + pyOut);
+            assertEquals("reply from tfo4j\n".repeat(3), pyOut);
+            assertEquals(0, listener.awaitExit(30), listener.stderr());
+            assertEquals("hello 0hello 1hello 2", listener.stdout());
+            List<JsonNode> lines = listener.jsonLines();
+            report("python MSG_FASTOPEN -> tfo4j nc -l --fastopen", lines);
+            assertEquals(List.of(false, true, true), lines.stream().map(l -> l.get("synData").asBoolean()).toList());
+            assertEquals(List.of(false, true, true),
+                    lines.stream().map(l -> l.get("fastOpen").get("active").asBoolean()).toList());
+        } finally {
+            Files.deleteIfExists(reply);
+        }
+    }
+
+    /**
+     * Connection 1 needs the handshake before the request (2 round trips); the others carry the request
+     * in the SYN (1 round trip). The bounds are wide: they separate 1 from 2 round trips, nothing finer.
+     */
+    private static void assertRoundTrips(List<JsonNode> lines) {
+        double first = lines.get(0).get("ttfbMs").asDouble() / RTT_MS;
+        assertTrue(first >= 1.9 && first < 2.6, "first connection took " + first + " RTT, expected about 2");
+        for (int i = 1; i < lines.size(); i++) {
+            double later = lines.get(i).get("ttfbMs").asDouble() / RTT_MS;
+            assertTrue(later >= 0.9 && later < 1.5, "connection " + (i + 1) + " took " + later + " RTT, expected about 1");
+        }
+    }
+
+    private static void report(String title, List<JsonNode> lines) {
+        System.out.println(title + " (RTT " + RTT_MS + " ms):");
+        for (JsonNode line : lines) {
+            double ttfb = line.path("ttfbMs").asDouble(Double.NaN);
+            System.out.println(String.format(Locale.ROOT, "  synData=%-5s ttfb=%7.1f ms (%.2f RTT)  %s",
+                    line.get("synData").asBoolean(), ttfb, ttfb / RTT_MS, line));
+        }
+    }
+
+    /** Waits until a socket listens on {@code port} in the namespace (read from its /proc/net/tcp). */
+    private static void awaitListening(NetNamespace namespace, int port) throws Exception {
+        String hexPort = String.format(":%04X", port);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (System.nanoTime() < deadline) {
+            boolean listening = namespace.call(() -> Files.readAllLines(Path.of("/proc/thread-self/net/tcp")).stream()
+                    .map(String::trim).map(l -> l.split("\\s+"))
+                    .anyMatch(f -> f.length > 3 && f[1].endsWith(hexPort) && f[3].equals("0A")));
+            if (listening) {
+                return;
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("nothing listens on port " + port + " in " + namespace + " after 20 s");
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        try (var paths = Files.walk(root)) {
+            for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(path);
+            }
+        }
+    }
+}
