@@ -6,8 +6,10 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.SocketException;
 import java.net.SocketImpl;
 import java.nio.channels.Channel;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 
@@ -105,15 +107,19 @@ final class FileDescriptors {
         }
     }
 
-    static int of(SocketChannel channel) {
+    static int of(SocketChannel channel) throws ClosedChannelException {
         return ofChannel(channel);
     }
 
-    static int of(ServerSocketChannel channel) {
+    static int of(ServerSocketChannel channel) throws ClosedChannelException {
         return ofChannel(channel);
     }
 
-    private static int ofChannel(Channel channel) {
+    /** Refuses closed channels: their old descriptor number may already name another file. */
+    private static int ofChannel(Channel channel) throws ClosedChannelException {
+        if (!channel.isOpen()) {
+            throw new ClosedChannelException();
+        }
         if (ChannelAccess.PROBLEM != null) {
             throw new UnsupportedOperationException(ChannelAccess.PROBLEM);
         }
@@ -126,7 +132,10 @@ final class FileDescriptors {
         }
     }
 
-    static int of(Socket socket) {
+    static int of(Socket socket) throws SocketException, ClosedChannelException {
+        if (socket.isClosed()) {
+            throw new SocketException("Socket is closed");
+        }
         if (socket instanceof FastOpenSocket fastOpenSocket) {
             return ofChannel(fastOpenSocket.channel());
         }
@@ -139,14 +148,17 @@ final class FileDescriptors {
             socket.getSoTimeout();
             SocketImpl impl = (SocketImpl) PlainSocketAccess.SOCKET_IMPL.invokeExact(socket);
             return fdOf(impl);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | SocketException e) {
             throw e;
         } catch (Throwable t) {
             throw new IllegalStateException("reading the file descriptor of " + socket + " failed", t);
         }
     }
 
-    static int of(ServerSocket serverSocket) {
+    static int of(ServerSocket serverSocket) throws SocketException, ClosedChannelException {
+        if (serverSocket.isClosed()) {
+            throw new SocketException("Socket is closed");
+        }
         if (serverSocket.getChannel() != null) {
             return ofChannel(serverSocket.getChannel());
         }
@@ -155,7 +167,7 @@ final class FileDescriptors {
             serverSocket.getSoTimeout();
             SocketImpl impl = (SocketImpl) PlainSocketAccess.SERVER_SOCKET_IMPL.invokeExact(serverSocket);
             return fdOf(impl);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | SocketException e) {
             throw e;
         } catch (Throwable t) {
             throw new IllegalStateException("reading the file descriptor of " + serverSocket + " failed", t);

@@ -1,5 +1,6 @@
 package io.tfo4j;
 
+import java.io.IOException;
 import java.net.Socket;
 import java.nio.channels.SocketChannel;
 
@@ -31,12 +32,12 @@ public record TcpInfo(TcpState state, int options, int fastOpenClientFail, int r
     private static final int STRUCT_BYTES = 104;
 
     /** Reads TCP_INFO of a connected (or connecting) channel. */
-    public static TcpInfo of(SocketChannel channel) throws SyscallException {
+    public static TcpInfo of(SocketChannel channel) throws IOException {
         return read(FileDescriptors.of(channel));
     }
 
     /** Reads TCP_INFO of a socket (a plain {@code java.net.Socket} needs the {@code --add-opens} flag). */
-    public static TcpInfo of(Socket socket) throws SyscallException {
+    public static TcpInfo of(Socket socket) throws IOException {
         return read(FileDescriptors.of(socket));
     }
 

@@ -49,6 +49,17 @@ class SyscallErrorsTest {
     }
 
     @Test
+    void closedChannelsAndSocketsAreRefusedNotProbed() throws IOException {
+        SocketChannel channel = SocketChannel.open();
+        channel.close();
+        assertThrows(java.nio.channels.ClosedChannelException.class, () -> TcpInfo.of(channel));
+        Socket socket = new FastOpenSocketFactory().createSocket();
+        socket.close();
+        java.net.SocketException e = assertThrows(java.net.SocketException.class, () -> ClientOutcome.of(socket));
+        assertEquals("Socket is closed", e.getMessage());
+    }
+
+    @Test
     void queueLengthMustBePositive() throws IOException {
         try (ServerSocketChannel listener = ServerSocketChannel.open()) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,

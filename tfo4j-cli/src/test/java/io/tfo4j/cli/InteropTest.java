@@ -117,13 +117,19 @@ class InteropTest {
                 "import socket, sys",
                 "for i in range(3):",
                 "    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)",
-                "    s.settimeout(10)",
+                // Blocking sendto: with a timeout the socket is non-blocking, and without a cookie the
+                // kernel then answers EINPROGRESS and drops the data (see docs/kernel-notes.md).
                 "    s.sendto(b'hello %d' % i, socket.MSG_FASTOPEN, ('" + SERVER + "', 7000))",
+                "    s.settimeout(10)",
                 "    sys.stdout.write(s.recv(100).decode())",
                 "    s.close()", "");
         try (CliProcess listener = CliProcess.start(server, new byte[0], "nc", "-l", "-b", SERVER, "7000",
                 "--fastopen", "--reply", reply.toString(), "--json", "--count", "3")) {
-            awaitListening(server, 7000);
+            try {
+                awaitListening(server, 7000);
+            } catch (AssertionError e) {
+                throw new AssertionError(e.getMessage() + "; tfo4j nc -l said: " + listener.stderr(), e);
+            }
             Process py = client.command("python3", "-c", python).redirectErrorStream(true).start();
             assertTrue(py.waitFor(30, TimeUnit.SECONDS), "python client finished");
             String pyOut = new String(py.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -164,12 +170,20 @@ class InteropTest {
         }
     }
 
-    /** Waits until a socket listens on {@code port} in the namespace (read from its /proc/net/tcp). */
+    /** Waits until a socket listens on {@code port} in the namespace (read from its /proc/net/tcp and tcp6). */
     private static void awaitListening(NetNamespace namespace, int port) throws Exception {
         String hexPort = String.format(":%04X", port);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (System.nanoTime() < deadline) {
-            boolean listening = namespace.call(() -> Files.readAllLines(Path.of("/proc/thread-self/net/tcp")).stream()
+            // A JDK listener is a dual-stack IPv6 socket: it shows in tcp6, not tcp.
+            boolean listening = namespace.call(() -> java.util.stream.Stream.of("tcp", "tcp6")
+                    .flatMap(table -> {
+                        try {
+                            return Files.readAllLines(Path.of("/proc/thread-self/net", table)).stream();
+                        } catch (IOException e) {
+                            return java.util.stream.Stream.empty();
+                        }
+                    })
                     .map(String::trim).map(l -> l.split("\\s+"))
                     .anyMatch(f -> f.length > 3 && f[1].endsWith(hexPort) && f[3].equals("0A")));
             if (listening) {
