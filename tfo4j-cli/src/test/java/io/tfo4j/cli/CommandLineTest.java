@@ -1,0 +1,78 @@
+package io.tfo4j.cli;
+
+import io.tfo4j.testkit.NetNamespace;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/** Bad input gets a clear error and a non-zero exit; the selftest passes where namespaces can be made. */
+class CommandLineTest {
+
+    private record Result(int exitCode, String err) {
+    }
+
+    private static Result execute(String... args) {
+        StringWriter err = new StringWriter();
+        CommandLine commandLine = new CommandLine(new Main());
+        commandLine.setErr(new PrintWriter(err));
+        int exitCode = commandLine.execute(args);
+        return new Result(exitCode, err.toString());
+    }
+
+    @Test
+    void badPortIsNamed() {
+        Result result = execute("nc", "127.0.0.1", "99999");
+        assertEquals(2, result.exitCode());
+        assertTrue(result.err().contains("not a port number (0-65535): 99999"), result.err());
+    }
+
+    @Test
+    void listenTakesOnlyAPort() {
+        Result result = execute("nc", "-l", "127.0.0.1", "7000");
+        assertEquals(2, result.exitCode());
+        assertTrue(result.err().contains("with -l give only the PORT"), result.err());
+    }
+
+    @Test
+    void serverOptionsNeedListen() {
+        Result result = execute("nc", "--fastopen=16", "127.0.0.1", "7000");
+        assertEquals(2, result.exitCode());
+        assertTrue(result.err().contains("--fastopen, --reply and --count need -l"), result.err());
+    }
+
+    @Test
+    void unknownOptionIsRefused() {
+        Result result = execute("probe", "--yaml");
+        assertEquals(2, result.exitCode());
+        assertTrue(result.err().contains("Unknown option: '--yaml'"), result.err());
+    }
+
+    @Test
+    void missingReplyFileIsNamed() {
+        Result result = execute("nc", "-l", "-b", "127.0.0.1", "0", "--reply", "/nonexistent/reply.txt");
+        assertEquals(2, result.exitCode());
+        assertTrue(result.err().contains("cannot read --reply file /nonexistent/reply.txt"), result.err());
+    }
+
+    @Test
+    void selftestPasses() throws Exception {
+        assumeTrue(NetNamespace.unavailableReason().isEmpty(),
+                () -> "skipped: the selftest would be INCONCLUSIVE here: " + NetNamespace.unavailableReason().orElse(""));
+        Process process = new ProcessBuilder(CliProcess.javaCommand("selftest")).redirectErrorStream(true).start();
+        assertTrue(process.waitFor(60, TimeUnit.SECONDS), "selftest finished");
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        List<String> lines = output.lines().toList();
+        assertEquals("PASSED", lines.getLast(), output);
+        assertEquals(0, process.exitValue(), output);
+        assertTrue(output.contains("connection 2: client SYN_DATA_ACKED"), output);
+    }
+}
