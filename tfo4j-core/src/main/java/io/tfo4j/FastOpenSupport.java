@@ -202,8 +202,8 @@ public final class FastOpenSupport {
         if (nativeProblem == null) {
             nativeProblem = FileDescriptors.channelAccessProblem();
         }
-        Verdict client = clientVerdict(disabled, nativeProblem, sysctl, options);
-        Verdict server = serverVerdict(disabled, nativeProblem, sysctl, options);
+        Verdict client = verdict(Side.CLIENT, disabled, nativeProblem, sysctl, options);
+        Verdict server = verdict(Side.SERVER, disabled, nativeProblem, sysctl, options);
         return new FastOpenSupport(os, release, sysctl, blackhole, options, disabled, client, server);
     }
 
@@ -258,33 +258,29 @@ public final class FastOpenSupport {
         }
     }
 
-    private static Verdict clientVerdict(boolean disabled, String nativeProblem, Integer sysctl,
-                                         Map<String, Boolean> options) {
-        if (disabled) {
-            return Verdict.no("switched off by the system property " + DISABLE_PROPERTY + "=true",
-                    "remove -D" + DISABLE_PROPERTY + "=true");
+    /** What one side of Fast Open needs from the kernel; the server side also turns on the client bit. */
+    private enum Side {
+        CLIENT("TCP_FASTOPEN_CONNECT", "4.11", SysctlBit.CLIENT, "client bit 0x1", SysctlBit.CLIENT.mask),
+        SERVER("TCP_FASTOPEN", "3.7", SysctlBit.SERVER, "server bit 0x2, so listeners do a plain handshake",
+                SysctlBit.SERVER.mask | SysctlBit.CLIENT.mask);
+
+        final String option;
+        final String minimumKernel;
+        final SysctlBit bit;
+        final String missingBit;
+        final int wanted;
+
+        Side(String option, String minimumKernel, SysctlBit bit, String missingBit, int wanted) {
+            this.option = option;
+            this.minimumKernel = minimumKernel;
+            this.bit = bit;
+            this.missingBit = missingBit;
+            this.wanted = wanted;
         }
-        if (nativeProblem != null) {
-            return Verdict.no(nativeProblem, remedyFor(nativeProblem));
-        }
-        if (!options.getOrDefault("TCP_FASTOPEN_CONNECT", false)) {
-            return Verdict.no("kernel " + System.getProperty("os.version")
-                            + " has no TCP_FASTOPEN_CONNECT socket option (it needs Linux 4.11 or later)",
-                    "upgrade the kernel to 4.11 or later");
-        }
-        if (sysctl == null) {
-            return Verdict.no("net.ipv4.tcp_fastopen cannot be read from " + SYSCTL,
-                    "make /proc/sys readable to this process");
-        }
-        if ((sysctl & SysctlBit.CLIENT.mask) == 0) {
-            return Verdict.no("net.ipv4.tcp_fastopen=" + sysctl + " lacks the client bit 0x1",
-                    sysctlRemedy(sysctl | SysctlBit.CLIENT.mask));
-        }
-        return Verdict.yes();
     }
 
-    private static Verdict serverVerdict(boolean disabled, String nativeProblem, Integer sysctl,
-                                         Map<String, Boolean> options) {
+    private static Verdict verdict(Side side, boolean disabled, String nativeProblem, Integer sysctl,
+                                   Map<String, Boolean> options) {
         if (disabled) {
             return Verdict.no("switched off by the system property " + DISABLE_PROPERTY + "=true",
                     "remove -D" + DISABLE_PROPERTY + "=true");
@@ -292,19 +288,18 @@ public final class FastOpenSupport {
         if (nativeProblem != null) {
             return Verdict.no(nativeProblem, remedyFor(nativeProblem));
         }
-        if (!options.getOrDefault("TCP_FASTOPEN", false)) {
-            return Verdict.no("kernel " + System.getProperty("os.version")
-                            + " has no TCP_FASTOPEN socket option (it needs Linux 3.7 or later)",
-                    "upgrade the kernel to 3.7 or later");
+        if (!options.getOrDefault(side.option, false)) {
+            return Verdict.no("kernel " + System.getProperty("os.version") + " has no " + side.option
+                            + " socket option (it needs Linux " + side.minimumKernel + " or later)",
+                    "upgrade the kernel to " + side.minimumKernel + " or later");
         }
         if (sysctl == null) {
             return Verdict.no("net.ipv4.tcp_fastopen cannot be read from " + SYSCTL,
                     "make /proc/sys readable to this process");
         }
-        if ((sysctl & SysctlBit.SERVER.mask) == 0) {
-            return Verdict.no("net.ipv4.tcp_fastopen=" + sysctl
-                            + " lacks the server bit 0x2, so listeners do a plain handshake",
-                    sysctlRemedy(sysctl | SysctlBit.SERVER.mask | SysctlBit.CLIENT.mask));
+        if ((sysctl & side.bit.mask) == 0) {
+            return Verdict.no("net.ipv4.tcp_fastopen=" + sysctl + " lacks the " + side.missingBit,
+                    sysctlRemedy(sysctl | side.wanted));
         }
         return Verdict.yes();
     }

@@ -9,6 +9,8 @@ import java.lang.foreign.StructLayout;
 import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
@@ -162,19 +164,8 @@ final class Linux {
     }
 
     static void setIntOption(int fd, int level, int option, String optionName, int value) throws SyscallException {
-        requireAvailable();
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment capture = captureSegment(arena);
-            MemorySegment valueSegment = arena.allocateFrom(JAVA_INT, value);
-            int rc = (int) Native.setsockopt.invokeExact(capture, fd, level, option, valueSegment, (int) JAVA_INT.byteSize());
-            if (rc != 0) {
-                throw failure("setsockopt", optionName, errno(capture));
-            }
-        } catch (SyscallException | UnsupportedOperationException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException("setsockopt() call failed unexpectedly", t);
-        }
+        setBytesOption(fd, level, option, optionName,
+                ByteBuffer.allocate(4).order(ByteOrder.nativeOrder()).putInt(value).array());
     }
 
     static void setBytesOption(int fd, int level, int option, String optionName, byte[] value) throws SyscallException {
@@ -194,21 +185,22 @@ final class Linux {
     }
 
     static int getIntOption(int fd, int level, int option, String optionName) throws SyscallException {
-        byte[] bytes = getBytesOption(fd, level, option, optionName, 4);
-        int value = 0;
-        for (int i = Math.min(bytes.length, 4) - 1; i >= 0; i--) {
-            value = (value << 8) | (bytes[i] & 0xff);
-        }
-        return value;
+        return (int) nativeOrderValue(getBytesOption(fd, level, option, optionName, 4));
     }
 
     static long getLongOption(int fd, int level, int option, String optionName) throws SyscallException {
-        byte[] bytes = getBytesOption(fd, level, option, optionName, 8);
-        long value = 0;
-        for (int i = Math.min(bytes.length, 8) - 1; i >= 0; i--) {
-            value = (value << 8) | (bytes[i] & 0xff);
+        return nativeOrderValue(getBytesOption(fd, level, option, optionName, 8));
+    }
+
+    /** The kernel may fill fewer bytes than asked; the missing high bytes are zero. */
+    private static long nativeOrderValue(byte[] bytes) {
+        ByteBuffer padded = ByteBuffer.allocate(8).order(ByteOrder.nativeOrder());
+        if (ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN) {
+            padded.put(bytes);
+        } else {
+            padded.position(8 - bytes.length).put(bytes);
         }
-        return value;
+        return padded.getLong(0);
     }
 
     /** Returns the option's bytes; the array is as long as the kernel filled, at most {@code capacity}. */

@@ -109,15 +109,15 @@ public final class DelayLine implements AutoCloseable {
         if (a == b) {
             throw new IllegalArgumentException("a delay line needs two different namespaces");
         }
-        String problem = Tun.unavailableReason();
+        String problem = Libc.tunUnavailableReason();
         if (problem != null) {
             throw new IOException("cannot make TUN devices: " + problem);
         }
         int fdA = -1;
         int fdB = -1;
         try {
-            fdA = a.call(() -> Tun.create(DEVICE));
-            fdB = b.call(() -> Tun.create(DEVICE));
+            fdA = a.call(() -> Libc.createTun(DEVICE));
+            fdB = b.call(() -> Libc.createTun(DEVICE));
             configure(a, addressA, addressB);
             configure(b, addressB, addressA);
             DelayLine line = new DelayLine(a.name() + "/" + addressA + " <-> " + b.name() + "/" + addressB
@@ -233,7 +233,7 @@ public final class DelayLine implements AutoCloseable {
             return;
         }
         try {
-            Tun.close(fd);
+            Libc.close(fd);
         } catch (IOException e) {
             System.err.println("tfo4j-testkit: " + e.getMessage());
         }
@@ -270,7 +270,7 @@ public final class DelayLine implements AutoCloseable {
 
         private void run() {
             ArrayDeque<Packet> queue = new ArrayDeque<>();
-            try (Tun.Io io = new Tun.Io(BUFFER_SIZE)) {
+            try (Libc.Io io = new Libc.Io(BUFFER_SIZE)) {
                 try {
                     io.preciseTimers();
                 } catch (IOException e) {
@@ -316,7 +316,7 @@ public final class DelayLine implements AutoCloseable {
             }
         }
 
-        private void deliver(Tun.Io io, Packet packet) {
+        private void deliver(Libc.Io io, Packet packet) {
             try {
                 io.write(outFd, packet.data());
                 forwarded.incrementAndGet();

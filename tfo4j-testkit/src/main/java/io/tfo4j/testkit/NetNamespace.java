@@ -70,7 +70,7 @@ public final class NetNamespace implements AutoCloseable {
         ThreadFactory factory = task -> {
             Thread thread = new Thread(() -> {
                 try {
-                    Setns.enter(Path.of("/run/netns", name));
+                    Libc.enterNetworkNamespace(Path.of("/run/netns", name));
                 } catch (IOException e) {
                     throw new IllegalStateException("cannot enter network namespace " + name + ": " + e.getMessage(), e);
                 }
@@ -99,7 +99,7 @@ public final class NetNamespace implements AutoCloseable {
         if (!"Linux".equals(System.getProperty("os.name"))) {
             return Optional.of("network namespaces exist only on Linux; this is " + System.getProperty("os.name"));
         }
-        String problem = Setns.unavailableReason();
+        String problem = Libc.linkProblem();
         if (problem != null) {
             return Optional.of(problem);
         }

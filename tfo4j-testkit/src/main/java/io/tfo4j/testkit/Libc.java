@@ -20,12 +20,13 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 /**
- * TUN devices through FFM: {@code open(2)} of {@code /dev/net/tun}, {@code ioctl(TUNSETIFF)}, {@code read(2)},
- * {@code write(2)}, {@code ppoll(2)}, {@code close(2)} and {@code prctl(PR_SET_TIMERSLACK)}, with errno captured
- * per call. The device is made in
- * the network namespace of the thread that calls {@link #create}; its descriptor then works from any thread.
+ * The libc calls the testkit makes, through FFM, with errno captured per call: {@code setns(2)} to move a
+ * thread into a network namespace, and for TUN devices {@code open(2)} of {@code /dev/net/tun},
+ * {@code ioctl(TUNSETIFF)}, {@code read(2)}, {@code write(2)}, {@code ppoll(2)}, {@code close(2)} and
+ * {@code prctl(PR_SET_TIMERSLACK)}. A TUN device is made in the network namespace of the thread that calls
+ * {@link #createTun}; its descriptor then works from any thread.
  */
-final class Tun {
+final class Libc {
     static final String DEV_NET_TUN = "/dev/net/tun";
 
     private static final int O_RDWR = 2;
@@ -54,6 +55,9 @@ final class Tun {
     private static final MethodHandle POLL;
     private static final MethodHandle CLOSE;
     private static final MethodHandle PRCTL;
+    private static final MethodHandle SETNS;
+    private static final int CLONE_NEWNET = 0x40000000;
+    private static final int O_RDONLY = 0;
 
     static {
         String unavailable = null;
@@ -66,6 +70,7 @@ final class Tun {
         MethodHandle poll = null;
         MethodHandle close = null;
         MethodHandle prctl = null;
+        MethodHandle setns = null;
         try {
             Linker linker = Linker.nativeLinker();
             Linker.Option errnoOption = Linker.Option.captureCallState("errno");
@@ -90,10 +95,12 @@ final class Tun {
                     FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG), Linker.Option.firstVariadicArg(1), errnoOption);
             close = linker.downcallHandle(libc.find("close").orElseThrow(),
                     FunctionDescriptor.of(JAVA_INT, JAVA_INT), errnoOption);
+            setns = linker.downcallHandle(libc.find("setns").orElseThrow(),
+                    FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), errnoOption);
         } catch (IllegalCallerException e) {
             unavailable = "native access is not enabled: add the JVM flag --enable-native-access=ALL-UNNAMED";
         } catch (RuntimeException | LinkageError e) {
-            unavailable = "the TUN system calls could not be linked: " + e;
+            unavailable = "the system calls could not be linked: " + e;
         }
         UNAVAILABLE = unavailable;
         CAPTURE = capture;
@@ -105,13 +112,46 @@ final class Tun {
         POLL = poll;
         CLOSE = close;
         PRCTL = prctl;
+        SETNS = setns;
     }
 
-    private Tun() {
+    private Libc() {
+    }
+
+    /** Why the calls cannot be made at all (native access not enabled, linking failed), or null. */
+    static String linkProblem() {
+        return UNAVAILABLE;
+    }
+
+    /** Moves the calling thread into the network namespace bound at {@code nsFile} ({@code setns(2)}). */
+    static void enterNetworkNamespace(Path nsFile) throws IOException {
+        if (UNAVAILABLE != null) {
+            throw new IOException(UNAVAILABLE);
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment capture = arena.allocate(CAPTURE);
+            int fd = (int) OPEN.invokeExact(capture, arena.allocateFrom(nsFile.toString()), O_RDONLY | O_CLOEXEC);
+            if (fd < 0) {
+                throw new IOException("open(" + nsFile + ") failed: " + describe(errno(capture)));
+            }
+            try {
+                int rc = (int) SETNS.invokeExact(capture, fd, CLONE_NEWNET);
+                if (rc != 0) {
+                    throw new IOException("setns(" + nsFile + ", CLONE_NEWNET) failed: " + describe(errno(capture))
+                            + " (needs CAP_SYS_ADMIN)");
+                }
+            } finally {
+                int ignored = (int) CLOSE.invokeExact(capture, fd);
+            }
+        } catch (IOException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IOException("setns() call failed unexpectedly", t);
+        }
     }
 
     /** Why TUN devices cannot be used here, or null when they can (as far as can be told without root). */
-    static String unavailableReason() {
+    static String tunUnavailableReason() {
         if (UNAVAILABLE != null) {
             return UNAVAILABLE;
         }
@@ -126,8 +166,8 @@ final class Tun {
      * IFF_NO_PI}: plain IP packets, no extra header) called {@code name} in the calling thread's network
      * namespace. The device lives as long as the returned descriptor stays open.
      */
-    static int create(String name) throws IOException {
-        String problem = unavailableReason();
+    static int createTun(String name) throws IOException {
+        String problem = tunUnavailableReason();
         if (problem != null) {
             throw new IOException(problem);
         }
