@@ -64,8 +64,11 @@ public final class FastOpen {
 
     private static FastOpenStatus enableServer(int fd, int queueLength) throws SyscallException {
         FastOpenSupport support = FastOpenSupport.forSocket(fd);
-        boolean optionKnown = support.socketOptions().getOrDefault("TCP_FASTOPEN", false);
-        if (support.disabledByProperty() || !optionKnown) {
+        if (Boolean.getBoolean(FastOpenSupport.DISABLE_PROPERTY)) {
+            return FastOpenStatus.off("switched off by the system property " + FastOpenSupport.DISABLE_PROPERTY
+                    + "=true", "remove -D" + FastOpenSupport.DISABLE_PROPERTY + "=true");
+        }
+        if (!support.socketOptions().getOrDefault("TCP_FASTOPEN", false)) {
             return FastOpenStatus.off(support.server());
         }
         // Set even when the sysctl lacks the server bit: the kernel checks the bit on every SYN, so the
@@ -142,10 +145,13 @@ public final class FastOpen {
         return enableClient(fd);
     }
 
+    /**
+     * Sets the option straight away and asks the cached probe only when that fails: the common case costs
+     * one system call per connection.
+     */
     static FastOpenStatus enableClient(int fd) throws SyscallException {
-        FastOpenSupport support = FastOpenSupport.forSocket(fd);
-        if (!support.client().available()) {
-            return FastOpenStatus.off(support.client());
+        if (!Linux.available() || Boolean.getBoolean(FastOpenSupport.DISABLE_PROPERTY)) {
+            return FastOpenStatus.off(FastOpenSupport.forSocket(fd).client());
         }
         try {
             Linux.setIntOption(fd, Linux.IPPROTO_TCP, Linux.TCP_FASTOPEN_CONNECT, "TCP_FASTOPEN_CONNECT", 1);
@@ -154,14 +160,25 @@ public final class FastOpen {
             if (e.errno() != Errno.EOPNOTSUPP) {
                 throw e;
             }
-            // The sysctl changed since the probe: probe again next time.
-            FastOpenSupport.forgetNamespaceOf(fd);
-            return FastOpenStatus.off("the kernel refused TCP_FASTOPEN_CONNECT (" + e.getMessage()
-                            + "): net.ipv4.tcp_fastopen lacks the client bit 0x1",
-                    "as root: sysctl -w net.ipv4.tcp_fastopen=1 (or 3 for client and server)");
+            return refused(fd);
         } catch (UnsupportedOperationException e) {
-            return FastOpenStatus.off(e.getMessage(), "upgrade the kernel to 4.11 or later");
+            return refused(fd);
         }
+    }
+
+    /** The kernel refused TCP_FASTOPEN_CONNECT: the probe says why, probed again if it expected success. */
+    private static FastOpenStatus refused(int fd) {
+        FastOpenSupport support = FastOpenSupport.forSocket(fd);
+        if (support.client().available()) {
+            // The sysctl changed since the probe.
+            FastOpenSupport.forgetNamespaceOf(fd);
+            support = FastOpenSupport.forSocket(fd);
+        }
+        if (support.client().available()) {
+            return FastOpenStatus.off("the kernel refused TCP_FASTOPEN_CONNECT although the probe allows it",
+                    "run ./tfo4j probe and compare with the kernel's net.ipv4.tcp_fastopen");
+        }
+        return FastOpenStatus.off(support.client());
     }
 
     /** Whether a client channel has Fast Open switched on, and if not why not. */

@@ -8,6 +8,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Set;
+import java.util.concurrent.Callable;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -63,14 +64,22 @@ class FastOpenSupportTest {
         assertEquals(System.getProperty("os.version"), host.kernelRelease());
     }
 
+    /** The property is read when a socket is set up, and by each probe. */
     @Test
     void systemPropertySwitchesFastOpenOff() throws Exception {
         TwoHosts.assumeNamespaces();
         try (NetNamespace namespace = NetNamespace.create(3)) {
-            System.setProperty(FastOpenSupport.DISABLE_PROPERTY, "true");
+            Callable<FastOpenStatus> enableClient = () -> {
+                try (var channel = java.nio.channels.SocketChannel.open()) {
+                    return FastOpen.enableClient(channel);
+                }
+            };
             FastOpenSupport support;
+            FastOpenStatus status;
+            System.setProperty(FastOpenSupport.DISABLE_PROPERTY, "true");
             try {
                 support = namespace.call(FastOpenSupport::refresh);
+                status = namespace.call(enableClient);
             } finally {
                 System.clearProperty(FastOpenSupport.DISABLE_PROPERTY);
             }
@@ -78,13 +87,11 @@ class FastOpenSupportTest {
             assertFalse(support.client().available());
             assertFalse(support.server().available());
             assertTrue(support.client().reason().contains(FastOpenSupport.DISABLE_PROPERTY));
-            FastOpenStatus status = namespace.call(() -> {
-                try (var channel = java.nio.channels.SocketChannel.open()) {
-                    return FastOpen.enableClient(channel);
-                }
-            });
             assertFalse(status.active(), "the dialer and sockets fall back: " + status);
+            assertTrue(status.reason().contains(FastOpenSupport.DISABLE_PROPERTY), status.reason());
+
             assertTrue(namespace.call(FastOpenSupport::refresh).client().available(), "back on without it");
+            assertTrue(namespace.call(enableClient).active());
         }
     }
 

@@ -23,12 +23,14 @@ public final class LoopbackRig implements AutoCloseable {
     private static final String PORT_RANGE = "1024\t65535";
 
     private final NetNamespace namespace;
-    private final ThreadNamespaceSwitch threadSwitch;
+    private final NetNamespace.Visit visit;
+    private final Thread owner;
     private final ReplyServer server;
 
-    private LoopbackRig(NetNamespace namespace, ThreadNamespaceSwitch threadSwitch, ReplyServer server) {
+    private LoopbackRig(NetNamespace namespace, NetNamespace.Visit visit, ReplyServer server) {
         this.namespace = namespace;
-        this.threadSwitch = threadSwitch;
+        this.visit = visit;
+        this.owner = Thread.currentThread();
         this.server = server;
     }
 
@@ -45,17 +47,17 @@ public final class LoopbackRig implements AutoCloseable {
                     + " net.ipv4.tcp_fastopen is never changed), and none can be made here: " + unavailable.get());
         }
         NetNamespace namespace = NetNamespace.create(TCP_FASTOPEN_SYSCTL);
-        ThreadNamespaceSwitch threadSwitch = null;
+        NetNamespace.Visit visit = null;
         try {
             namespace.setSysctl("net/ipv4/tcp_tw_reuse", "1");
             namespace.setSysctl("net/ipv4/ip_local_port_range", PORT_RANGE);
-            threadSwitch = ThreadNamespaceSwitch.enter(namespace.name());
+            visit = namespace.enterOnThisThread();
             ReplyServer server = ReplyServer.start(fastOpenQueue, requestBytes, replyBytes);
-            return new LoopbackRig(namespace, threadSwitch, server);
+            return new LoopbackRig(namespace, visit, server);
         } catch (IOException | RuntimeException e) {
-            if (threadSwitch != null) {
+            if (visit != null) {
                 try {
-                    threadSwitch.close();
+                    visit.close();
                 } catch (IOException suppressed) {
                     e.addSuppressed(suppressed);
                 }
@@ -82,7 +84,7 @@ public final class LoopbackRig implements AutoCloseable {
 
     /** The thread that was moved into the namespace: the only one whose sockets are there. */
     public Thread owner() {
-        return threadSwitch.owner();
+        return owner;
     }
 
     /**
@@ -98,7 +100,7 @@ public final class LoopbackRig implements AutoCloseable {
             failure = e;
         }
         try {
-            threadSwitch.close();
+            visit.close();
         } catch (IOException e) {
             if (failure == null) {
                 failure = e;

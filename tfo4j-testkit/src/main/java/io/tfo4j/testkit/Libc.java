@@ -125,6 +125,16 @@ final class Libc {
 
     /** Moves the calling thread into the network namespace bound at {@code nsFile} ({@code setns(2)}). */
     static void enterNetworkNamespace(Path nsFile) throws IOException {
+        int fd = openNamespace(nsFile);
+        try {
+            setns(fd, nsFile.toString());
+        } finally {
+            close(fd);
+        }
+    }
+
+    /** Opens a namespace file ({@code /run/netns/NAME}, {@code /proc/thread-self/ns/net}) for {@link #setns}. */
+    static int openNamespace(Path nsFile) throws IOException {
         if (UNAVAILABLE != null) {
             throw new IOException(UNAVAILABLE);
         }
@@ -134,14 +144,22 @@ final class Libc {
             if (fd < 0) {
                 throw new IOException("open(" + nsFile + ") failed: " + describe(errno(capture)));
             }
-            try {
-                int rc = (int) SETNS.invokeExact(capture, fd, CLONE_NEWNET);
-                if (rc != 0) {
-                    throw new IOException("setns(" + nsFile + ", CLONE_NEWNET) failed: " + describe(errno(capture))
-                            + " (needs CAP_SYS_ADMIN)");
-                }
-            } finally {
-                int ignored = (int) CLOSE.invokeExact(capture, fd);
+            return fd;
+        } catch (IOException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IOException("open() call failed unexpectedly", t);
+        }
+    }
+
+    /** Moves the calling thread into the network namespace open at {@code fd}. */
+    static void setns(int fd, String label) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment capture = arena.allocate(CAPTURE);
+            int rc = (int) SETNS.invokeExact(capture, fd, CLONE_NEWNET);
+            if (rc != 0) {
+                throw new IOException("setns(" + label + ", CLONE_NEWNET) failed: " + describe(errno(capture))
+                        + " (needs CAP_SYS_ADMIN)");
             }
         } catch (IOException e) {
             throw e;

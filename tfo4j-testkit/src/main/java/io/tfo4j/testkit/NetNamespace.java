@@ -190,6 +190,56 @@ public final class NetNamespace implements AutoCloseable {
         }
     }
 
+    /**
+     * Moves the calling platform thread into this namespace until {@link Visit#close()} moves it back. For
+     * code that must run on a thread it does not own, such as a JMH benchmark thread; elsewhere prefer
+     * {@link #call} and {@link #executor()}.
+     *
+     * @throws IllegalStateException on a virtual thread, which migrates between carrier threads
+     */
+    public Visit enterOnThisThread() throws IOException {
+        if (Thread.currentThread().isVirtual()) {
+            throw new IllegalStateException("a virtual thread cannot stay in a network namespace: it migrates"
+                    + " between carrier threads");
+        }
+        int home = Libc.openNamespace(Path.of("/proc/thread-self/ns/net"));
+        try {
+            Libc.enterNetworkNamespace(Path.of("/run/netns", name));
+        } catch (IOException | RuntimeException e) {
+            Libc.close(home);
+            throw e;
+        }
+        return new Visit(Thread.currentThread(), home);
+    }
+
+    /** The calling thread's stay in a namespace, from {@link #enterOnThisThread()}. */
+    public static final class Visit implements AutoCloseable {
+        private final Thread thread;
+        private int homeFd;
+
+        private Visit(Thread thread, int homeFd) {
+            this.thread = thread;
+            this.homeFd = homeFd;
+        }
+
+        /** Moves the thread back to the namespace it came from. Call it on the same thread; safe twice. */
+        @Override
+        public void close() throws IOException {
+            if (homeFd < 0) {
+                return;
+            }
+            if (Thread.currentThread() != thread) {
+                throw new IllegalStateException("close the visit on the thread that entered: " + thread);
+            }
+            try {
+                Libc.setns(homeFd, "/proc/thread-self/ns/net of " + thread.getName());
+            } finally {
+                Libc.close(homeFd);
+                homeFd = -1;
+            }
+        }
+    }
+
     /** A pool of platform threads that live inside this namespace; shut down by {@link #close()}. */
     public ExecutorService executor() {
         return executor;
