@@ -21,22 +21,22 @@ final class DeferredConnect {
      */
     static int sendInSyn(int fd, byte[] data, int offset, int length, SocketAddress remote, long timeoutMillis)
             throws IOException {
-        long sent;
+        int sent = sendSyn(fd, data, offset, length, remote);
+        awaitHandshake(fd, remote, timeoutMillis);
+        return sent;
+    }
+
+    /** Sends the deferred SYN with as much of {@code data} as fits, without blocking; returns the bytes sent. */
+    static int sendSyn(int fd, byte[] data, int offset, int length, SocketAddress remote) throws IOException {
         try {
-            sent = Linux.sendNonBlocking(fd, data, offset, length);
+            return (int) Math.max(0, Linux.sendNonBlocking(fd, data, offset, length));
         } catch (SyscallException e) {
             throw connectFailed(remote, e.errno(), e);
         }
-        awaitHandshake(fd, remote, timeoutMillis);
-        return (int) Math.max(0, sent);
     }
 
-    /** Sends the SYN without data and waits for the handshake (for a read that comes first). */
-    static void handshakeWithoutData(int fd, SocketAddress remote, long timeoutMillis) throws IOException {
-        sendInSyn(fd, null, 0, 0, remote, timeoutMillis);
-    }
-
-    private static void awaitHandshake(int fd, SocketAddress remote, long timeoutMillis) throws IOException {
+    /** Waits until the SYN already sent is answered; a refusal or silence becomes a connect failure. */
+    static void awaitHandshake(int fd, SocketAddress remote, long timeoutMillis) throws IOException {
         if (!Linux.awaitWritable(fd, timeoutMillis <= 0 ? -1 : timeoutMillis)) {
             throw new SocketTimeoutException("Fast Open connect to " + remote + " timed out after "
                     + timeoutMillis + " ms");

@@ -10,39 +10,67 @@ import java.net.SocketException;
 import java.net.SocketImpl;
 import java.net.SocketOption;
 import java.nio.channels.SocketChannel;
+import java.time.Duration;
 import java.util.Set;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The {@link Socket} that {@link FastOpenSocketFactory} makes: a JDK socket channel's socket, with Fast
- * Open switched on before connect, and with the one thing a plain socket would get wrong handled.
+ * Open switched on before connect, and with what a deferred connect would get wrong handled.
  *
- * <p>When a cookie is cached, connect returns at once and sends nothing. The first write then sends as
- * much as fits in the SYN and waits for the handshake with the connect timeout. If the first operation is
- * a read instead (FTP, SMTP and other protocols where the server speaks first), the socket sends the SYN
- * without data before reading, so the read never waits for a SYN that was not sent. A refused or silent
- * server fails that first operation with the {@link java.net.ConnectException} or
+ * <p>When a cookie is cached, connect returns at once and sends nothing. If the first write comes within
+ * the first-write window, it sends as much as fits in the SYN and waits for the handshake with the connect
+ * timeout. If the window closes first, a timer sends the SYN without data, because the server may have to
+ * see the connection before the client uses it (FTP passive data connections). If the first operation is a
+ * read (FTP, SMTP and other protocols where the server speaks first), the SYN goes before the read. A
+ * refused or silent server fails that first operation with the {@link java.net.ConnectException} or
  * {@link java.net.SocketTimeoutException} a plain connect would have thrown, and the socket is closed.
  *
  * <p>Every other method delegates to the channel's socket.
  */
 final class FastOpenSocket extends Socket {
+    /** Where a deferred connect stands. */
+    private enum Handshake {
+        /** Connect returned without sending anything: the SYN waits for the first write. */
+        DEFERRED,
+        /** The window closed first: the SYN went without data, the handshake may still be under way. */
+        SYN_SENT,
+        /** Nothing left to do: a plain connect, or the first read or write has seen the handshake through. */
+        DONE
+    }
+
+    /** One daemon thread for all sockets, to send the SYN of those whose first write does not come. */
+    private static final ScheduledThreadPoolExecutor WINDOW_TIMERS = windowTimers();
+
+    private static ScheduledThreadPoolExecutor windowTimers() {
+        ScheduledThreadPoolExecutor timers = new ScheduledThreadPoolExecutor(1,
+                task -> Thread.ofPlatform().daemon().name("tfo4j-first-write-window").unstarted(task));
+        timers.setRemoveOnCancelPolicy(true);
+        return timers;
+    }
+
     private final SocketChannel channel;
     private final Socket delegate;
     private final boolean fastOpenWanted;
-    private final Object handshakeLock = new Object();
+    private final Duration firstWriteWindow;
+    /** Guards {@link #handshake} and {@link #windowTimer}; never held while waiting for the network. */
+    private final Object stateLock = new Object();
     private volatile FastOpenStatus status;
-    /** True between a connect that Fast Open deferred and the first read or write. */
-    private volatile boolean deferred;
+    private volatile Handshake handshake = Handshake.DONE;
+    private ScheduledFuture<?> windowTimer;
     private volatile SocketAddress remote;
     private volatile int connectTimeoutMillis;
     private volatile InputStream in;
     private volatile OutputStream out;
 
-    FastOpenSocket(boolean fastOpenWanted) throws IOException {
+    FastOpenSocket(boolean fastOpenWanted, Duration firstWriteWindow) throws IOException {
         super((SocketImpl) null);
         this.channel = SocketChannel.open();
         this.delegate = channel.socket();
         this.fastOpenWanted = fastOpenWanted;
+        this.firstWriteWindow = firstWriteWindow;
     }
 
     SocketChannel channel() {
@@ -71,43 +99,71 @@ final class FastOpenSocket extends Socket {
         connectTimeoutMillis = timeout;
         if (status != null && status.active()
                 && TcpInfo.read(FileDescriptors.of(channel)).state() == TcpState.SYN_SENT) {
-            deferred = true;
+            synchronized (stateLock) {
+                handshake = Handshake.DEFERRED;
+                windowTimer = WINDOW_TIMERS.schedule(this::sendSynWhenWindowCloses,
+                        firstWriteWindow.toNanos(), TimeUnit.NANOSECONDS);
+            }
         }
     }
 
-    /** Before the first read: send the deferred SYN without data and wait for the handshake. */
-    private void finishDeferredConnect() throws IOException {
-        if (!deferred) {
-            return;
+    /**
+     * The first write did not come within the window: send the SYN without data now. Some protocols make
+     * the server act on a new connection before the client uses it (FTP: vsftpd accepts the passive data
+     * connection before it answers RETR on the control connection); a SYN that waits for a write would
+     * deadlock them.
+     */
+    private void sendSynWhenWindowCloses() {
+        synchronized (stateLock) {
+            if (handshake != Handshake.DEFERRED || delegate.isClosed()) {
+                return;
+            }
+            handshake = Handshake.SYN_SENT;
+            try {
+                DeferredConnect.sendSyn(FileDescriptors.of(channel), null, 0, 0, remote);
+            } catch (IOException | RuntimeException e) {
+                // The first read or write waits for the handshake and reports the failure.
+            }
         }
-        synchronized (handshakeLock) {
-            if (deferred) {
+    }
+
+    /**
+     * Before the first read or write: sends the deferred SYN (with as much of {@code data} as fits, for a
+     * write) if the window timer has not, then waits for the handshake with the connect timeout. Returns
+     * how many bytes of {@code data} the SYN carried.
+     */
+    private int finishDeferredConnect(byte[] data, int offset, int length) throws IOException {
+        Handshake was;
+        int sent = 0;
+        synchronized (stateLock) {
+            was = handshake;
+            if (was == Handshake.DONE) {
+                return 0;
+            }
+            cancelWindowTimer();
+            handshake = Handshake.DONE;
+            if (was == Handshake.DEFERRED) {
                 try {
-                    DeferredConnect.handshakeWithoutData(FileDescriptors.of(channel), remote, handshakeTimeout());
+                    sent = DeferredConnect.sendSyn(FileDescriptors.of(channel), data, offset, length, remote);
                 } catch (IOException e) {
                     closeAfterFailedConnect(e);
                     throw e;
-                } finally {
-                    deferred = false;
                 }
             }
         }
+        try {
+            DeferredConnect.awaitHandshake(FileDescriptors.of(channel), remote, handshakeTimeout());
+        } catch (IOException e) {
+            closeAfterFailedConnect(e);
+            throw e;
+        }
+        return sent;
     }
 
-    /** The first write: as much as fits in the SYN, then the handshake; returns how many bytes went. */
-    private int firstWrite(byte[] b, int off, int len) throws IOException {
-        synchronized (handshakeLock) {
-            if (!deferred) {
-                return 0;
-            }
-            try {
-                return DeferredConnect.sendInSyn(FileDescriptors.of(channel), b, off, len, remote, handshakeTimeout());
-            } catch (IOException e) {
-                closeAfterFailedConnect(e);
-                throw e;
-            } finally {
-                deferred = false;
-            }
+    private void cancelWindowTimer() {
+        if (windowTimer != null) {
+            windowTimer.cancel(false);
+            windowTimer = null;
         }
     }
 
@@ -134,19 +190,19 @@ final class FastOpenSocket extends Socket {
             stream = new InputStream() {
                 @Override
                 public int read() throws IOException {
-                    finishDeferredConnect();
+                    finishDeferredConnect(null, 0, 0);
                     return plain.read();
                 }
 
                 @Override
                 public int read(byte[] b, int off, int len) throws IOException {
-                    finishDeferredConnect();
+                    finishDeferredConnect(null, 0, 0);
                     return plain.read(b, off, len);
                 }
 
                 @Override
                 public int available() throws IOException {
-                    return deferred ? 0 : plain.available();
+                    return handshake == Handshake.DONE ? plain.available() : 0;
                 }
 
                 @Override
@@ -173,8 +229,8 @@ final class FastOpenSocket extends Socket {
                 @Override
                 public void write(byte[] b, int off, int len) throws IOException {
                     java.util.Objects.checkFromIndexSize(off, len, b.length);
-                    if (deferred && len > 0) {
-                        int sent = firstWrite(b, off, len);
+                    if (handshake != Handshake.DONE && len > 0) {
+                        int sent = finishDeferredConnect(b, off, len);
                         off += sent;
                         len -= sent;
                     }
@@ -200,13 +256,13 @@ final class FastOpenSocket extends Socket {
 
     @Override
     public void shutdownOutput() throws IOException {
-        finishDeferredConnect();
+        finishDeferredConnect(null, 0, 0);
         delegate.shutdownOutput();
     }
 
     @Override
     public void shutdownInput() throws IOException {
-        finishDeferredConnect();
+        finishDeferredConnect(null, 0, 0);
         delegate.shutdownInput();
     }
 
@@ -273,7 +329,7 @@ final class FastOpenSocket extends Socket {
 
     @Override
     public void sendUrgentData(int data) throws IOException {
-        finishDeferredConnect();
+        finishDeferredConnect(null, 0, 0);
         delegate.sendUrgentData(data);
     }
 
@@ -349,6 +405,10 @@ final class FastOpenSocket extends Socket {
 
     @Override
     public void close() throws IOException {
+        synchronized (stateLock) {
+            cancelWindowTimer();
+            handshake = Handshake.DONE;
+        }
         delegate.close();
     }
 
@@ -400,6 +460,6 @@ final class FastOpenSocket extends Socket {
 
     @Override
     public String toString() {
-        return "FastOpenSocket[" + delegate + (deferred ? ", connect deferred" : "") + "]";
+        return "FastOpenSocket[" + delegate + (handshake == Handshake.DONE ? "" : ", handshake " + handshake) + "]";
     }
 }

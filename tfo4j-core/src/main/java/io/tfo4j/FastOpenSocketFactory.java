@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.time.Duration;
 import javax.net.SocketFactory;
 
 /**
@@ -12,7 +13,8 @@ import javax.net.SocketFactory;
  * once the kernel has a cookie for the server.
  *
  * <p>The sockets are safe with protocols where the server speaks first (FTP, SMTP): a read before any
- * write sends the SYN first, so nothing hangs. A refused or silent server fails with
+ * write sends the SYN first, and a socket left unused after connect sends its SYN when the first-write
+ * window closes (the server may have to see it first, as with FTP data connections), so nothing hangs. A refused or silent server fails with
  * {@link java.net.ConnectException} or {@link java.net.SocketTimeoutException} as with a plain socket, on
  * connect or, when Fast Open deferred the connect, on the first read or write.
  *
@@ -20,7 +22,15 @@ import javax.net.SocketFactory;
  * sockets are plain TCP sockets, and {@link ClientOutcome#of(Socket)} says why.
  */
 public class FastOpenSocketFactory extends SocketFactory {
+    /**
+     * How long a socket whose connect was deferred waits for its first write before sending the SYN
+     * without data: long enough for a client that writes right after connect (HTTP, TLS), short enough
+     * not to stall one that waits for the server to act on the new connection first.
+     */
+    public static final Duration DEFAULT_FIRST_WRITE_WINDOW = Duration.ofMillis(10);
+
     private final boolean fastOpen;
+    private final Duration firstWriteWindow;
 
     /** A factory whose sockets use Fast Open where the host can. */
     public FastOpenSocketFactory() {
@@ -29,12 +39,25 @@ public class FastOpenSocketFactory extends SocketFactory {
 
     /** A factory whose sockets use Fast Open ({@code true}) or are plain ({@code false}, for comparisons). */
     public FastOpenSocketFactory(boolean fastOpen) {
+        this(fastOpen, DEFAULT_FIRST_WRITE_WINDOW);
+    }
+
+    /**
+     * A factory with its own first-write window (see {@link #DEFAULT_FIRST_WRITE_WINDOW}).
+     *
+     * @throws IllegalArgumentException when the window is negative
+     */
+    public FastOpenSocketFactory(boolean fastOpen, Duration firstWriteWindow) {
+        if (firstWriteWindow.isNegative()) {
+            throw new IllegalArgumentException("first-write window must not be negative: " + firstWriteWindow);
+        }
         this.fastOpen = fastOpen;
+        this.firstWriteWindow = firstWriteWindow;
     }
 
     @Override
     public Socket createSocket() throws IOException {
-        return new FastOpenSocket(fastOpen);
+        return new FastOpenSocket(fastOpen, firstWriteWindow);
     }
 
     @Override

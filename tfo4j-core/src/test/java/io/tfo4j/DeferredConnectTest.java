@@ -19,6 +19,7 @@ import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -36,6 +37,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * not a hang and not a false success.
  */
 class DeferredConnectTest {
+    /**
+     * A first-write window far longer than any test step, so that "connect was deferred" can be asserted
+     * after connect without racing the window timer (FtpServerSpeaksFirstTest covers the timer).
+     */
+    private static final FastOpenSocketFactory LONG_WINDOW = new FastOpenSocketFactory(true, Duration.ofSeconds(30));
     private TwoHosts hosts;
 
     @BeforeEach
@@ -105,7 +111,7 @@ class DeferredConnectTest {
 
     /** One session through the socket factory, reading the greeting before writing anything. */
     private static String greetingSession(InetSocketAddress server, boolean expectDeferred) throws IOException {
-        try (Socket socket = new FastOpenSocketFactory().createSocket()) {
+        try (Socket socket = LONG_WINDOW.createSocket()) {
             socket.setSoTimeout(10_000);
             socket.connect(server, 10_000);
             ClientOutcome.Result afterConnect = ClientOutcome.of(socket).result();
@@ -184,7 +190,7 @@ class DeferredConnectTest {
         assertInstanceOf(ConnectException.class, dialer, "dialer: " + dialer);
 
         Exception writeFirst = hosts.client.call(() -> {
-            Socket socket = new FastOpenSocketFactory().createSocket();
+            Socket socket = LONG_WINDOW.createSocket();
             socket.connect(closedAddress, 5_000);
             assertEquals(ClientOutcome.Result.PENDING, ClientOutcome.of(socket).result(), "connect was deferred");
             IOException e = assertThrows(IOException.class, () -> socket.getOutputStream().write(1));
@@ -194,7 +200,7 @@ class DeferredConnectTest {
         assertInstanceOf(ConnectException.class, writeFirst, "socket, write first: " + writeFirst);
 
         Exception readFirst = hosts.client.call(() -> {
-            Socket socket = new FastOpenSocketFactory().createSocket();
+            Socket socket = LONG_WINDOW.createSocket();
             socket.connect(closedAddress, 5_000);
             return assertThrows(IOException.class, () -> socket.getInputStream().read());
         });

@@ -15,6 +15,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -222,7 +223,9 @@ class FastOpenMatrixTest {
                 }
             }
             default -> {
-                try (Socket socket = new FastOpenSocketFactory().createSocket()) {
+                // A long first-write window: the SYN must wait for this write even on a slow machine
+                // (the default 10 ms window is exercised by FtpServerSpeaksFirstTest).
+                try (Socket socket = new FastOpenSocketFactory(true, Duration.ofSeconds(30)).createSocket()) {
                     socket.connect(server, 10_000);
                     OutputStream out = socket.getOutputStream();
                     out.write(payload);
