@@ -13,12 +13,15 @@ import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Future;
@@ -30,6 +33,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * What happens after a connect that Fast Open deferred (a cookie is cached, so connect sent nothing):
@@ -174,6 +178,36 @@ class DeferredConnectTest {
         }
     }
 
+    /** A server that drops every SYN (nftables in its namespace): the connect timeout holds. */
+    @Test
+    void silentServerWithCachedCookieTimesOut() throws Exception {
+        assumeTrue(Files.isExecutable(Path.of("/usr/sbin/nft")), "skipped: nftables is not installed");
+        InetSocketAddress silent;
+        try (GreetingServer server = new GreetingServer()) {
+            hosts.client.call(() -> greetingSession(server.address(), false));
+            server.nextOutcome();
+            silent = new InetSocketAddress(server.address().getAddress(), 9);
+        }
+        Process nft = hosts.server.command("nft", "add table ip drop9; add chain ip drop9 input"
+                + " { type filter hook input priority 0; }; add rule ip drop9 input tcp dport 9 drop")
+                .redirectErrorStream(true).start();
+        assertEquals(0, nft.waitFor(), new String(nft.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+
+        long started = System.nanoTime();
+        Exception dialer = hosts.client.call(() -> assertThrows(IOException.class,
+                () -> FastOpenDialer.create().withConnectTimeout(Duration.ofMillis(300))
+                        .dial(silent, "hello".getBytes(StandardCharsets.US_ASCII))));
+        assertInstanceOf(SocketTimeoutException.class, dialer, "dialer: " + dialer);
+
+        Exception socket = hosts.client.call(() -> {
+            Socket s = LONG_WINDOW.createSocket();
+            s.connect(silent, 300);
+            return assertThrows(IOException.class, () -> s.getOutputStream().write(1));
+        });
+        assertInstanceOf(SocketTimeoutException.class, socket, "socket, write first: " + socket);
+        assertTrue(System.nanoTime() - started < TimeUnit.SECONDS.toNanos(5), "both gave up after about 300 ms");
+    }
+
     @Test
     void closedPortWithCachedCookieGivesConnectException() throws Exception {
         InetSocketAddress closedAddress;
@@ -188,6 +222,11 @@ class DeferredConnectTest {
         Exception dialer = hosts.client.call(() -> assertThrows(IOException.class,
                 () -> FastOpenDialer.create().dial(closedAddress, "hello".getBytes(StandardCharsets.US_ASCII))));
         assertInstanceOf(ConnectException.class, dialer, "dialer: " + dialer);
+
+        Exception dialerWithTimeout = hosts.client.call(() -> assertThrows(IOException.class,
+                () -> FastOpenDialer.create().withConnectTimeout(Duration.ofSeconds(5))
+                        .dial(closedAddress, "hello".getBytes(StandardCharsets.US_ASCII))));
+        assertInstanceOf(ConnectException.class, dialerWithTimeout, "dialer with a timeout: " + dialerWithTimeout);
 
         Exception writeFirst = hosts.client.call(() -> {
             Socket socket = LONG_WINDOW.createSocket();
