@@ -11,7 +11,8 @@ import java.util.Map;
  * A snapshot of the kernel's Fast Open counters ({@code TcpExt: TCPFastOpen*} in {@code /proc/net/netstat})
  * for the calling thread's network namespace. Take one before and one after, and {@link #minus} them.
  *
- * <p>Kernel: Linux 3.7+; a counter this kernel does not have reads as 0.
+ * <p>Kernel: Linux 3.7+; a counter this kernel does not have reads as 0. No sysctl bit is needed to read
+ * them; off Linux (no {@code /proc/net/netstat}) {@link #read()} throws an IOException saying so.
  *
  * @param active         TCPFastOpenActive: client SYNs whose data the server acknowledged
  * @param activeFail     TCPFastOpenActiveFail: client SYN data not acknowledged, or SYN retransmitted

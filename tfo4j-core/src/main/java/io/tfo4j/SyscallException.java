@@ -8,7 +8,8 @@ import java.net.SocketException;
  * the errno name and number and the C library's text, for example
  * {@code setsockopt(TCP_FASTOPEN_CONNECT) failed: EINVAL (22): Invalid argument}.
  *
- * <p>A kernel that does not know an option (ENOPROTOOPT) is reported as an
+ * <p>Only thrown on Linux, where tfo4j makes system calls; elsewhere Fast Open is simply off. A kernel that
+ * does not know an option (ENOPROTOOPT, for example {@code TCP_FASTOPEN_CONNECT} before 4.11) is reported as an
  * {@link UnsupportedOperationException} with this exception as its cause, not as this exception.
  */
 public final class SyscallException extends SocketException {

@@ -1,6 +1,9 @@
 package io.tfo4j;
 
-/** The kernel's TCP connection state ({@code tcpi_state} in {@code struct tcp_info}). */
+/**
+ * The kernel's TCP connection state ({@code tcpi_state} in {@code struct tcp_info}), as {@link TcpInfo}
+ * reads it. Linux only (any kernel with TCP_INFO); needs no sysctl bit.
+ */
 public enum TcpState {
     ESTABLISHED(1),
     SYN_SENT(2),
