@@ -135,7 +135,61 @@ public final class FastOpenSupport {
 
     /** The cached support for the namespace the socket {@code fd} lives in. */
     static FastOpenSupport forSocket(int fd) {
-        return BY_NAMESPACE.computeIfAbsent(namespaceKey(fd), key -> probe());
+        long key = namespaceKey(fd);
+        FastOpenSupport cached = BY_NAMESPACE.get(key);
+        if (cached != null) {
+            return cached;
+        }
+        FastOpenSupport probed = probeNamespaceOf(fd);
+        if (probed == null) {
+            // The socket's namespace could not be entered: the caller's is the best guess, not cached.
+            return probe();
+        }
+        FastOpenSupport raced = BY_NAMESPACE.putIfAbsent(key, probed);
+        return raced != null ? raced : probed;
+    }
+
+    /**
+     * Probes the network namespace socket {@code fd} lives in. The probe reads /proc/sys and makes its
+     * throwaway socket in the calling thread's namespace, so a socket from another namespace (made by
+     * another thread) is probed on a short-lived thread that enters the socket's namespace. Returns null
+     * when that is not possible (no CAP_SYS_ADMIN, kernel before 4.9).
+     */
+    private static FastOpenSupport probeNamespaceOf(int fd) {
+        if (!Linux.available()) {
+            return probe();
+        }
+        int nsFd;
+        try {
+            nsFd = Linux.socketNamespace(fd);
+        } catch (SyscallException | RuntimeException e) {
+            return null;
+        }
+        try {
+            Object socketNs = Files.getAttribute(Path.of("/proc/self/fd/" + nsFd), "unix:ino");
+            Object threadNs = Files.getAttribute(Path.of("/proc/thread-self/ns/net"), "unix:ino");
+            if (socketNs.equals(threadNs)) {
+                return probe();
+            }
+            FastOpenSupport[] result = new FastOpenSupport[1];
+            Thread prober = Thread.ofPlatform().name("tfo4j-probe").start(() -> {
+                try {
+                    Linux.enterNamespace(nsFd);
+                    result[0] = probe();
+                } catch (SyscallException | RuntimeException e) {
+                    result[0] = null;
+                }
+            });
+            prober.join();
+            return result[0];
+        } catch (IOException | RuntimeException e) {
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        } finally {
+            Linux.close(nsFd);
+        }
     }
 
     /** The kernel refused client Fast Open on {@code fd} although the cached verdict allowed it. */

@@ -43,6 +43,8 @@ final class Linux {
     static final short POLLOUT = 0x4;
     static final short POLLERR = 0x8;
     static final short POLLHUP = 0x10;
+    static final long SIOCGSKNS = 0x894C;
+    static final int CLONE_NEWNET = 0x40000000;
 
     private Linux() {
     }
@@ -67,12 +69,14 @@ final class Linux {
         static final MethodHandle getsockopt;
         static final MethodHandle send;
         static final MethodHandle poll;
+        static final MethodHandle ioctl;
+        static final MethodHandle setns;
 
         static {
             String unavailable = null;
             StructLayout capture = null;
             VarHandle errno = null;
-            MethodHandle[] handles = new MethodHandle[6];
+            MethodHandle[] handles = new MethodHandle[8];
             if (!"Linux".equals(System.getProperty("os.name"))) {
                 unavailable = "this is " + System.getProperty("os.name")
                         + ", and tfo4j implements TCP Fast Open for Linux only";
@@ -97,6 +101,11 @@ final class Linux {
                             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT), errnoOption);
                     handles[5] = bind(linker, libc, "poll",
                             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT), errnoOption);
+                    // int ioctl(int fd, unsigned long request, ...): used without a third argument.
+                    handles[6] = linker.downcallHandle(libc.find("ioctl").orElseThrow(),
+                            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG), errnoOption);
+                    handles[7] = bind(linker, libc, "setns",
+                            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), errnoOption);
                 } catch (IllegalCallerException e) {
                     unavailable = "native access is not enabled: add the JVM flag --enable-native-access="
                             + FileDescriptors.moduleFlagTarget() + " (" + e.getMessage() + ")";
@@ -113,6 +122,8 @@ final class Linux {
             getsockopt = handles[3];
             send = handles[4];
             poll = handles[5];
+            ioctl = handles[6];
+            setns = handles[7];
         }
 
         private static MethodHandle bind(Linker linker, SymbolLookup libc, String name,
@@ -292,6 +303,39 @@ final class Linux {
             throw e;
         } catch (Throwable t) {
             throw new IllegalStateException("poll() call failed unexpectedly", t);
+        }
+    }
+
+    /** An open descriptor for the network namespace of socket {@code fd} ({@code ioctl(SIOCGSKNS)}, 4.9+). */
+    static int socketNamespace(int fd) throws SyscallException {
+        requireAvailable();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment capture = captureSegment(arena);
+            int nsFd = (int) Native.ioctl.invokeExact(capture, fd, SIOCGSKNS);
+            if (nsFd < 0) {
+                throw new SyscallException("ioctl", "SIOCGSKNS", errno(capture));
+            }
+            return nsFd;
+        } catch (SyscallException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("ioctl() call failed unexpectedly", t);
+        }
+    }
+
+    /** Moves the calling thread into the network namespace open at {@code nsFd} (needs CAP_SYS_ADMIN). */
+    static void enterNamespace(int nsFd) throws SyscallException {
+        requireAvailable();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment capture = captureSegment(arena);
+            int rc = (int) Native.setns.invokeExact(capture, nsFd, CLONE_NEWNET);
+            if (rc != 0) {
+                throw new SyscallException("setns", "CLONE_NEWNET", errno(capture));
+            }
+        } catch (SyscallException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("setns() call failed unexpectedly", t);
         }
     }
 

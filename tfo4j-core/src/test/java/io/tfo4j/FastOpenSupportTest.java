@@ -52,6 +52,19 @@ class FastOpenSupportTest {
         }
     }
 
+    /** A socket is judged by its own namespace's sysctl, also from a thread in another namespace. */
+    @Test
+    void socketsAreJudgedByTheirOwnNamespace() throws Exception {
+        TwoHosts.assumeNamespaces();
+        try (NetNamespace namespace = NetNamespace.create(3)) {
+            try (var listener = namespace.call(java.nio.channels.ServerSocketChannel::open)) {
+                // This thread is in the host's namespace (tcp_fastopen=1 here), the listener in one with 3.
+                FastOpenStatus status = FastOpen.enableServer(listener, 8);
+                assertTrue(status.active(), status.toString());
+            }
+        }
+    }
+
     @Test
     void hostVerdictMatchesItsOwnSysctl() throws Exception {
         FastOpenSupport host = FastOpenSupport.current();
