@@ -64,6 +64,16 @@ class CommandLineTest {
     }
 
     @Test
+    void getRefusesWhatItCannotReport() {
+        Result https = execute("get", "https://example.invalid/");
+        assertEquals(2, https.exitCode());
+        assertTrue(https.err().contains("not an http:// URL: https://example.invalid/"), https.err());
+        Result count = execute("get", "--count", "0", "http://127.0.0.1:1/");
+        assertEquals(2, count.exitCode());
+        assertTrue(count.err().contains("--count must be at least 1, got 0"), count.err());
+    }
+
+    @Test
     void selftestPasses() throws Exception {
         assumeTrue(NetNamespace.unavailableReason().isEmpty(),
                 () -> "skipped: the selftest would be INCONCLUSIVE here: " + NetNamespace.unavailableReason().orElse(""));

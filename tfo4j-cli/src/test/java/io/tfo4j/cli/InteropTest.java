@@ -61,8 +61,11 @@ class InteropTest {
         }
     }
 
-    @Test
-    void ncAgainstNginxFastOpenSavesOneRoundTripFromTheSecondConnection() throws Exception {
+    /** nginx with {@code listen SERVER:8080 fastopen=256} in the server namespace; stopped by {@link #stopNginx}. */
+    private record Nginx(Process process, Path prefix) {
+    }
+
+    private Nginx startNginx() throws Exception {
         Path nginx = Path.of("/usr/sbin/nginx");
         assumeTrue(Files.isExecutable(nginx), "skipped: nginx is not installed (apt-get install nginx-light)");
         Path prefix = Files.createTempDirectory("tfo4j-nginx");
@@ -84,8 +87,22 @@ class InteropTest {
                 "}", ""));
         Process process = server.command(nginx.toString(), "-p", prefix.toString(), "-c", config.toString())
                 .redirectErrorStream(true).redirectOutput(prefix.resolve("stdout.log").toFile()).start();
+        awaitListening(server, 8080);
+        return new Nginx(process, prefix);
+    }
+
+    private static void stopNginx(Nginx nginx) throws Exception {
+        nginx.process().destroy();
+        if (!nginx.process().waitFor(5, TimeUnit.SECONDS)) {
+            nginx.process().destroyForcibly();
+        }
+        deleteTree(nginx.prefix());
+    }
+
+    @Test
+    void ncAgainstNginxFastOpenSavesOneRoundTripFromTheSecondConnection() throws Exception {
+        Nginx nginx = startNginx();
         try {
-            awaitListening(server, 8080);
             FastOpenCounters before = server.call(FastOpenCounters::read);
             byte[] request = "GET / HTTP/1.0\r\nHost: tfo4j\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
             List<JsonNode> lines = new ArrayList<>();
@@ -101,12 +118,49 @@ class InteropTest {
             assertEquals(2, server.call(FastOpenCounters::read).minus(before).passive(), "nginx's TCPFastOpenPassive");
             assertRoundTrips(lines);
         } finally {
-            process.destroy();
-            if (!process.waitFor(5, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-            }
-            deleteTree(prefix);
+            stopNginx(nginx);
         }
+    }
+
+    @Test
+    void getAgainstNginxSendsSafeRequestsInTheSynAndUnsafeOnesAfterTheHandshake() throws Exception {
+        Nginx nginx = startNginx();
+        try {
+            String url = "http://" + SERVER + ":8080/";
+            List<JsonNode> gets;
+            try (CliProcess get = CliProcess.run(client, new byte[0], "get", "--json", "--count", "3", url)) {
+                assertEquals(0, get.awaitExit(5), get.stderr());
+                gets = stdoutJson(get);
+            }
+            report("tfo4j get -> nginx fastopen", gets);
+            assertEquals(List.of(200, 200, 200), gets.stream().map(l -> l.get("status").asInt()).toList());
+            assertEquals(List.of(false, true, true), gets.stream().map(l -> l.get("synData").asBoolean()).toList());
+            assertRoundTrips(gets);
+
+            List<JsonNode> posts;
+            FastOpenCounters before = server.call(FastOpenCounters::read);
+            try (CliProcess post = CliProcess.run(client, new byte[0], "get", "--json", "--count", "2",
+                    "--method", "POST", "--data", "x=1", url)) {
+                assertEquals(0, post.awaitExit(5), post.stderr());
+                posts = stdoutJson(post);
+            }
+            report("tfo4j get --method POST -> nginx fastopen", posts);
+            assertEquals(List.of(false, false), posts.stream().map(l -> l.get("synData").asBoolean()).toList());
+            assertTrue(posts.getFirst().get("reason").asText().contains("not a safe method"), posts.toString());
+            assertEquals(0, server.call(FastOpenCounters::read).minus(before).passive(), "no Fast Open child for POST");
+        } finally {
+            stopNginx(nginx);
+        }
+    }
+
+    private static List<JsonNode> stdoutJson(CliProcess cli) throws IOException {
+        List<JsonNode> lines = new ArrayList<>();
+        for (String line : cli.stdout().split("\n")) {
+            if (line.startsWith("{")) {
+                lines.add(new com.fasterxml.jackson.databind.ObjectMapper().readTree(line));
+            }
+        }
+        return lines;
     }
 
     @Test
@@ -154,7 +208,8 @@ class InteropTest {
      */
     private static void assertRoundTrips(List<JsonNode> lines) {
         double first = lines.get(0).get("ttfbMs").asDouble() / RTT_MS;
-        assertTrue(first >= 1.9 && first < 2.6, "first connection took " + first + " RTT, expected about 2");
+        // Upper bound with room for a JVM still warming up on its first connection.
+        assertTrue(first >= 1.9 && first < 3.0, "first connection took " + first + " RTT, expected about 2");
         for (int i = 1; i < lines.size(); i++) {
             double later = lines.get(i).get("ttfbMs").asDouble() / RTT_MS;
             assertTrue(later >= 0.9 && later < 1.5, "connection " + (i + 1) + " took " + later + " RTT, expected about 1");

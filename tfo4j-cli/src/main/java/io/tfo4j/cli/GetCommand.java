@@ -1,0 +1,225 @@
+package io.tfo4j.cli;
+
+import com.sun.net.httpserver.HttpServer;
+import io.tfo4j.ClientOutcome;
+import io.tfo4j.FastOpenSocketFactory;
+import io.tfo4j.FastOpenSupport;
+import okhttp3.ConnectionPool;
+import okhttp3.HttpUrl;
+import okhttp3.MediaType;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.RequestBody;
+import okhttp3.Response;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code tfo4j get}: HTTP requests, each on a new connection, with the Fast Open outcome of each. Built
+ * on OkHttp with tfo4j's socket factory.
+ *
+ * <p>Only safe methods (GET, HEAD, OPTIONS, TRACE) put their request in the SYN: a SYN with data can be
+ * replayed, so any other request goes on a connection whose handshake has completed. A 425 Too Early answer
+ * (RFC 8470) is retried once on such a connection.
+ */
+@Command(name = "get", mixinStandardHelpOptions = true,
+        description = "HTTP requests over TCP Fast Open, each on a new connection, with the outcome of each.")
+final class GetCommand implements Callable<Integer> {
+    private static final Set<String> SAFE_METHODS = Set.of("GET", "HEAD", "OPTIONS", "TRACE");
+
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(paramLabel = "URL", description = "An http:// URL.")
+    String url;
+
+    @Option(names = "--count", paramLabel = "N", defaultValue = "1", description = "Requests to make (default 1).")
+    int count;
+
+    @Option(names = "--fastopen", negatable = true, defaultValue = "true",
+            description = "Use Fast Open (default); --no-fastopen for plain connections.")
+    boolean fastOpen;
+
+    @Option(names = "--method", paramLabel = "M", defaultValue = "GET", description = "HTTP method (default GET).")
+    String method;
+
+    @Option(names = "--data", paramLabel = "STR", description = "Request body.")
+    String data;
+
+    @Option(names = "--json", description = "One JSON line per request on stdout.")
+    boolean json;
+
+    @Override
+    public Integer call() {
+        HttpUrl target = HttpUrl.parse(url);
+        if (target == null || !target.scheme().equals("http")) {
+            throw new ParameterException(spec.commandLine(), "not an http:// URL: " + url
+                    + " (https is not supported: TLS hides the socket whose outcome tfo4j reports)");
+        }
+        if (count < 1) {
+            throw new ParameterException(spec.commandLine(), "--count must be at least 1, got " + count);
+        }
+        String verb = method.toUpperCase(Locale.ROOT);
+        boolean safe = SAFE_METHODS.contains(verb);
+        warmUp();
+        OkHttpClient inSyn = client(fastOpen && safe);
+        OkHttpClient afterHandshake = client(false);
+        int failures = 0;
+        for (int i = 1; i <= count; i++) {
+            Map<String, Object> line = new LinkedHashMap<>();
+            line.put("request", i);
+            line.put("method", verb);
+            line.put("url", target.toString());
+            try {
+                Exchange exchange = exchange(inSyn, target, verb);
+                if (exchange.status == 425) {
+                    line.put("retriedAfterTooEarly", true);
+                    exchange = exchange(afterHandshake, target, verb);
+                }
+                line.put("status", exchange.status);
+                line.put("bytes", exchange.bytes);
+                line.put("ttfbMs", exchange.ttfbNanos / 1e6);
+                ClientOutcome outcome = exchange.outcome;
+                line.put("fastOpen", fastOpenField(outcome));
+                line.put("synData", outcome != null && outcome.synDataAcked());
+                line.put("reason", reason(outcome, safe, exchange.outcomeProblem));
+                if (exchange.status >= 400) {
+                    failures++;
+                }
+            } catch (IOException e) {
+                failures++;
+                line.put("error", e.toString());
+            }
+            print(line);
+        }
+        inSyn.connectionPool().evictAll();
+        afterHandshake.connectionPool().evictAll();
+        return failures == 0 ? 0 : 1;
+    }
+
+    private String reason(ClientOutcome outcome, boolean safe, String outcomeProblem) {
+        if (outcome != null && outcome.synDataAcked()) {
+            return null;
+        }
+        if (!fastOpen) {
+            return "Fast Open switched off (--no-fastopen)";
+        }
+        if (!safe) {
+            return method.toUpperCase(Locale.ROOT) + " is not a safe method: a SYN with data can be replayed,"
+                    + " so the request waits for the handshake";
+        }
+        return outcome == null ? outcomeProblem : outcome.reason();
+    }
+
+    private static Map<String, Object> fastOpenField(ClientOutcome outcome) {
+        Map<String, Object> field = new LinkedHashMap<>();
+        field.put("attempted", outcome != null && outcome.attempted());
+        field.put("active", outcome != null && outcome.synDataAcked());
+        field.put("outcome", outcome == null ? null : outcome.result().name());
+        return field;
+    }
+
+    /**
+     * Before the first timed request: probe (links the native calls) and make one plain request to a
+     * throwaway JDK HttpServer on this namespace's loopback, which loads and compiles OkHttp's code. Without
+     * it the first request's ttfbMs includes tens of milliseconds of a cold JVM.
+     */
+    private static void warmUp() {
+        FastOpenSupport.current();
+        HttpServer local = null;
+        try {
+            local = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+            local.createContext("/", exchange -> {
+                exchange.sendResponseHeaders(204, -1);
+                exchange.close();
+            });
+            local.start();
+            OkHttpClient plain = client(false);
+            Request request = new Request.Builder()
+                    .url("http://127.0.0.1:" + local.getAddress().getPort() + "/").header("Connection", "close").build();
+            try (Response response = plain.newCall(request).execute()) {
+                response.body().bytes();
+            }
+            plain.connectionPool().evictAll();
+        } catch (IOException | RuntimeException e) {
+            // Only a warm-up: the real requests report any problem.
+        } finally {
+            if (local != null) {
+                local.stop(0);
+            }
+        }
+    }
+
+    private static OkHttpClient client(boolean fastOpen) {
+        return new OkHttpClient.Builder()
+                .socketFactory(new FastOpenSocketFactory(fastOpen))
+                .connectionPool(new ConnectionPool(0, 1, TimeUnit.SECONDS))
+                .retryOnConnectionFailure(false)
+                .connectTimeout(10, TimeUnit.SECONDS)
+                .readTimeout(30, TimeUnit.SECONDS)
+                .build();
+    }
+
+    private static final class Exchange {
+        int status;
+        long bytes;
+        long ttfbNanos;
+        ClientOutcome outcome;
+        String outcomeProblem;
+    }
+
+    /** One request on a new connection; the outcome is read from the socket before the body is read. */
+    private Exchange exchange(OkHttpClient base, HttpUrl target, String verb) throws IOException {
+        Exchange exchange = new Exchange();
+        OkHttpClient client = base.newBuilder().addNetworkInterceptor(chain -> {
+            Response response = chain.proceed(chain.request());
+            try {
+                exchange.outcome = ClientOutcome.of(chain.connection().socket());
+            } catch (IOException | RuntimeException e) {
+                exchange.outcomeProblem = "outcome unavailable: " + e.getMessage();
+            }
+            return response;
+        }).build();
+        RequestBody body = data == null ? (verb.equals("POST") || verb.equals("PUT") || verb.equals("PATCH")
+                ? RequestBody.create(new byte[0]) : null)
+                : RequestBody.create(data, MediaType.get("text/plain; charset=utf-8"));
+        Request request = new Request.Builder().url(target).method(verb, body).header("Connection", "close").build();
+        long started = System.nanoTime();
+        try (Response response = client.newCall(request).execute()) {
+            exchange.ttfbNanos = System.nanoTime() - started;
+            exchange.status = response.code();
+            exchange.bytes = response.body().bytes().length;
+        }
+        return exchange;
+    }
+
+    private void print(Map<String, Object> line) {
+        if (json) {
+            System.out.println(Json.line(line));
+            return;
+        }
+        if (line.containsKey("error")) {
+            System.out.printf("#%s %s%n", line.get("request"), line.get("error"));
+            return;
+        }
+        @SuppressWarnings("unchecked")
+        Map<String, Object> fastOpenField = (Map<String, Object>) line.get("fastOpen");
+        System.out.printf(Locale.ROOT, "#%s %s %d bytes, ttfb %.1f ms, Fast Open: %s%s%n", line.get("request"),
+                line.get("status"), (Long) line.get("bytes"), (Double) line.get("ttfbMs"),
+                fastOpenField.get("outcome"), line.get("reason") == null ? "" : " (" + line.get("reason") + ")");
+    }
+}
