@@ -193,10 +193,11 @@ final class NcCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "cannot resolve bind address " + bindAddress);
         }
         try (ServerSocketChannel listener = ServerSocketChannel.open()) {
-            listener.bind(address, 128);
+            // Before bind: once the socket listens, a SYN must already find Fast Open on.
             FastOpenStatus status = fastOpenQueue == null
                     ? new FastOpenStatus(false, "Fast Open not requested (use --fastopen)", "")
                     : FastOpen.enableServer(listener, fastOpenQueue);
+            listener.bind(address, 128);
             System.err.println("tfo4j nc: listening on " + listener.getLocalAddress()
                     + (status.active() ? " with Fast Open (queue " + fastOpenQueue + ")"
                     : " without Fast Open: " + status.reason()

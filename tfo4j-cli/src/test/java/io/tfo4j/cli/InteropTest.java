@@ -169,33 +169,42 @@ class InteropTest {
         Files.writeString(reply, "reply from tfo4j\n");
         String python = String.join("\n",
                 "import socket, sys",
-                "for i in range(3):",
+                "for i in range(4):",
                 "    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)",
                 // Blocking sendto: with a timeout the socket is non-blocking, and without a cookie the
                 // kernel then answers EINPROGRESS and drops the data (see docs/kernel-notes.md).
                 "    s.sendto(b'hello %d' % i, socket.MSG_FASTOPEN, ('" + SERVER + "', 7000))",
                 "    s.settimeout(10)",
                 "    sys.stdout.write(s.recv(100).decode())",
+                // The client's own view, for the report: tcpi_options and tcpi_fastopen_client_fail.
+                "    info = s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104)",
+                "    sys.stderr.write('connection %d: tcpi_options=0x%x fastopen_client_fail=%d\\n'"
+                        + " % (i, info[5], (info[7] >> 1) & 3))",
                 "    s.close()", "");
         try (CliProcess listener = CliProcess.start(server, new byte[0], "nc", "-l", "-b", SERVER, "7000",
-                "--fastopen", "--reply", reply.toString(), "--json", "--count", "3")) {
+                "--fastopen", "--reply", reply.toString(), "--json", "--count", "4")) {
             try {
                 awaitListening(server, 7000);
             } catch (AssertionError e) {
                 throw new AssertionError(e.getMessage() + "; tfo4j nc -l said: " + listener.stderr(), e);
             }
-            Process py = client.command("python3", "-c", python).redirectErrorStream(true).start();
+            Path pyErr = Files.createTempFile("tfo4j-python", ".err");
+            Process py = client.command("python3", "-c", python).redirectError(pyErr.toFile()).start();
             assertTrue(py.waitFor(30, TimeUnit.SECONDS), "python client finished");
             String pyOut = new String(py.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            assumeTrue(py.exitValue() == 0 || !pyOut.contains("No module"), "python3 is not usable: " + pyOut);
-            assertEquals(0, py.exitValue(), "python client: " + pyOut);
-            assertEquals("reply from tfo4j\n".repeat(3), pyOut);
+            String pyView = Files.readString(pyErr);
+            Files.deleteIfExists(pyErr);
+            assumeTrue(py.exitValue() == 0 || !pyView.contains("No module"), "python3 is not usable: " + pyView);
+            assertEquals(0, py.exitValue(), "python client: " + pyOut + pyView);
+            assertEquals("reply from tfo4j\n".repeat(4), pyOut);
             assertEquals(0, listener.awaitExit(30), listener.stderr());
-            assertEquals("hello 0hello 1hello 2", listener.stdout());
+            assertEquals("hello 0hello 1hello 2hello 3", listener.stdout());
             List<JsonNode> lines = listener.jsonLines();
             report("python MSG_FASTOPEN -> tfo4j nc -l --fastopen", lines);
-            assertEquals(List.of(false, true, true), lines.stream().map(l -> l.get("synData").asBoolean()).toList());
-            assertEquals(List.of(false, true, true),
+            System.out.print(pyView);
+            assertEquals(List.of(false, true, true, true),
+                    lines.stream().map(l -> l.get("synData").asBoolean()).toList(), "client: " + pyView);
+            assertEquals(List.of(false, true, true, true),
                     lines.stream().map(l -> l.get("fastOpen").get("active").asBoolean()).toList());
         } finally {
             Files.deleteIfExists(reply);
