@@ -114,6 +114,16 @@ public class ConnectionRateBenchmark {
 
         abstract void checkCounters(String benchmark, FastOpenCounters delta);
 
+        /** JMH runs a superclass's {@code @TearDown} for each state subclass. */
+        @TearDown(Level.Trial)
+        public void tearDown(BenchmarkParams params) throws IOException {
+            try {
+                report(benchmarkName(params));
+            } finally {
+                close();
+            }
+        }
+
         /** The benchmark method's name, for the report lines. */
         static String benchmarkName(BenchmarkParams params) {
             String full = params.getBenchmark();
@@ -155,15 +165,6 @@ public class ConnectionRateBenchmark {
         void checkCounters(String benchmark, FastOpenCounters delta) {
             if (delta.active() != 0 || delta.passive() != 0) {
                 System.out.println("[" + benchmark + "] UNEXPECTED: Fast Open happened in the plain baseline");
-            }
-        }
-
-        @TearDown(Level.Trial)
-        public void tearDown(BenchmarkParams params) throws IOException {
-            try {
-                report(benchmarkName(params));
-            } finally {
-                close();
             }
         }
     }
@@ -222,15 +223,6 @@ public class ConnectionRateBenchmark {
             } else {
                 System.out.printf("[%s] SYN data acknowledged on %d of %d operations (%.1f%%)%n", benchmark,
                         delta.active(), operations, 100.0 * delta.active() / Math.max(1, operations));
-            }
-        }
-
-        @TearDown(Level.Trial)
-        public void tearDown(BenchmarkParams params) throws IOException {
-            try {
-                report(benchmarkName(params));
-            } finally {
-                close();
             }
         }
     }
