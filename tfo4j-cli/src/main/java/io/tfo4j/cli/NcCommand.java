@@ -16,7 +16,6 @@ import picocli.CommandLine.Model.CommandSpec;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -154,18 +153,7 @@ final class NcCommand implements Callable<Integer> {
                     }
                 });
             }
-            Long firstByteNanos = null;
-            long received = 0;
-            ByteBuffer in = ByteBuffer.allocate(64 * 1024);
-            OutputStream stdout = System.out;
-            for (int n; (n = channel.read(in)) >= 0; in.clear()) {
-                if (n > 0 && firstByteNanos == null) {
-                    firstByteNanos = System.nanoTime() - started;
-                }
-                received += n;
-                stdout.write(in.array(), 0, n);
-                stdout.flush();
-            }
+            Received received = copyToStdout(channel, started, false);
             ClientOutcome outcome = ClientOutcome.of(channel);
             if (pump != null) {
                 pump.join(1000);
@@ -175,8 +163,8 @@ final class NcCommand implements Callable<Integer> {
             line.put("outcome", outcome.result().name());
             line.put("synData", outcome.synDataAcked());
             line.put("bytesSent", sent);
-            line.put("bytesReceived", received);
-            line.put("ttfbMs", firstByteNanos == null ? null : firstByteNanos / 1e6);
+            line.put("bytesReceived", received.bytes());
+            line.put("ttfbMs", received.firstByteMillis());
             line.put("reason", outcome.synDataAcked() ? null : outcome.reason());
             emit(line);
             return 0;
@@ -227,32 +215,20 @@ final class NcCommand implements Callable<Integer> {
             InetSocketAddress peer = (InetSocketAddress) child.getRemoteAddress();
             line.put("peer", peer.getAddress().getHostAddress() + ":" + peer.getPort());
             ServerOutcome outcome = ServerOutcome.of(child);
-            Long firstByteNanos = null;
-            long received = 0;
+            Received received = copyToStdout(child, accepted, reply != null);
             long sent = 0;
-            ByteBuffer in = ByteBuffer.allocate(64 * 1024);
-            PrintStream stdout = System.out;
-            for (int n; (n = child.read(in)) >= 0; in.clear()) {
-                if (n > 0 && firstByteNanos == null) {
-                    firstByteNanos = System.nanoTime() - accepted;
-                }
-                received += n;
-                stdout.write(in.array(), 0, n);
-                stdout.flush();
-                if (reply != null && n > 0) {
-                    ByteBuffer answer = ByteBuffer.wrap(reply);
-                    while (answer.hasRemaining()) {
-                        sent += child.write(answer);
-                    }
-                    break;
+            if (reply != null && received.bytes() > 0) {
+                ByteBuffer answer = ByteBuffer.wrap(reply);
+                while (answer.hasRemaining()) {
+                    sent += child.write(answer);
                 }
             }
             line.put("fastOpen", fastOpen(listenerStatus.active(), outcome.fastOpenChild()));
             line.put("synData", outcome.synData());
             line.put("handshakeCompleteAtAccept", outcome.handshakeComplete());
             line.put("bytesSent", sent);
-            line.put("bytesReceived", received);
-            line.put("ttfbMs", firstByteNanos == null ? null : firstByteNanos / 1e6);
+            line.put("bytesReceived", received.bytes());
+            line.put("ttfbMs", received.firstByteMillis());
             line.put("reason", outcome.fastOpenChild() ? null : !listenerStatus.active() ? listenerStatus.reason()
                     : "the SYN carried no valid Fast Open cookie (the client's first connection, or a client"
                     + " without Fast Open)");
@@ -261,6 +237,34 @@ final class NcCommand implements Callable<Integer> {
             System.err.println("tfo4j nc: connection failed: " + e);
         }
         emit(line);
+    }
+
+    /** What a connection delivered: its byte count, and the time from {@code since} to its first byte. */
+    private record Received(long bytes, Long firstByteNanos) {
+        Double firstByteMillis() {
+            return firstByteNanos == null ? null : firstByteNanos / 1e6;
+        }
+    }
+
+    /** Copies what arrives to stdout until EOF, or only the first chunk when {@code firstChunkOnly}. */
+    private static Received copyToStdout(SocketChannel channel, long since, boolean firstChunkOnly)
+            throws IOException {
+        Long firstByteNanos = null;
+        long bytes = 0;
+        ByteBuffer in = ByteBuffer.allocate(64 * 1024);
+        OutputStream stdout = System.out;
+        for (int n; (n = channel.read(in)) >= 0; in.clear()) {
+            if (n > 0 && firstByteNanos == null) {
+                firstByteNanos = System.nanoTime() - since;
+            }
+            bytes += n;
+            stdout.write(in.array(), 0, n);
+            stdout.flush();
+            if (firstChunkOnly && n > 0) {
+                break;
+            }
+        }
+        return new Received(bytes, firstByteNanos);
     }
 
     private static Map<String, Object> fastOpen(boolean attempted, boolean active) {
