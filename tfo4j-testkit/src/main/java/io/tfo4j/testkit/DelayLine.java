@@ -36,8 +36,10 @@ import java.util.function.Predicate;
  *       (rarely up to 0.2 ms late), and Java sockets across a 25 ms line measured round trips of 50.5 to
  *       51 ms in a 2-vCPU VM (0.06 ms over veth). The line adds no jitter, no bandwidth limit and no loss,
  *       except packets a {@linkplain #dropFilter drop filter} removes (a hook for middlebox faults) or more
- *       than 100,000 waiting in one direction. Each packet costs a few system calls and a copy: a bulk TCP
- *       transfer measured 25 to 50 MB/s, so this suits latency tests rather than throughput tests.</li>
+ *       than 100,000 waiting in one direction; it adds no packets but the copies a
+ *       {@linkplain #replayFilter replay filter} asks for. Each packet costs a few system calls and a copy:
+ *       a bulk TCP transfer measured 25 to 50 MB/s, so this suits latency tests rather than throughput
+ *       tests.</li>
  *   <li>{@link #close} stops the threads (within about 50 ms) and closes both descriptors, which removes the
  *       devices and their addresses and routes.</li>
  * </ul>
@@ -173,6 +175,28 @@ public final class DelayLine implements AutoCloseable {
         pipe(direction).dropFilter = filter;
     }
 
+    /**
+     * From now on, delivers every packet going in {@code direction} for which {@code filter} returns true
+     * twice: as sent, and right after it a copy from another TCP source port ({@link #replayPort}), as an
+     * attacker on the path who replays a captured SYN would. IPv4 TCP packets only; null removes the filter.
+     * With {@link Packets#isSynWithData} this replays Fast Open SYNs: the server accepts the copy as a new
+     * connection with the same data, and its SYN-ACK goes to a port where nothing listens, so the client's
+     * host resets it.
+     */
+    public void replayFilter(Direction direction, Predicate<ByteBuffer> filter) {
+        pipe(direction).replayFilter = filter;
+    }
+
+    /** How many copies {@link #replayFilter} has added in {@code direction} so far. */
+    public long packetsReplayed(Direction direction) {
+        return pipe(direction).replayed.get();
+    }
+
+    /** The source port of a replayed copy of a packet from {@code port}: far from it, never below 1024. */
+    public static int replayPort(int port) {
+        return 1024 + (port - 1024 + 20_011) % (65536 - 1024);
+    }
+
     /** The forwarding threads, for tests. */
     List<Thread> threads() {
         return List.of(aToB.thread, bToA.thread);
@@ -250,11 +274,13 @@ public final class DelayLine implements AutoCloseable {
     private final class Pipe {
         final AtomicLong forwarded = new AtomicLong();
         final AtomicLong dropped = new AtomicLong();
+        final AtomicLong replayed = new AtomicLong();
         final Thread thread;
         final int inFd;
         final int outFd;
         final long delayNanos;
         volatile Predicate<ByteBuffer> dropFilter;
+        volatile Predicate<ByteBuffer> replayFilter;
 
         Pipe(String name, int inFd, int outFd, long delayNanos) {
             this.inFd = inFd;
@@ -288,6 +314,11 @@ public final class DelayLine implements AutoCloseable {
                             dropped.incrementAndGet();
                         } else {
                             queue.add(new Packet(arrival + delayNanos, data));
+                            byte[] copy = replay(data);
+                            if (copy != null) {
+                                queue.add(new Packet(arrival + delayNanos, copy));
+                                replayed.incrementAndGet();
+                            }
                         }
                     }
                     // Deliver what is due, in order.
@@ -325,6 +356,20 @@ public final class DelayLine implements AutoCloseable {
                 if (!stopping) {
                     System.err.println("tfo4j-testkit: delay line " + description + ": " + e.getMessage());
                 }
+            }
+        }
+
+        private byte[] replay(byte[] packet) {
+            Predicate<ByteBuffer> filter = replayFilter;
+            if (filter == null) {
+                return null;
+            }
+            try {
+                ByteBuffer view = ByteBuffer.wrap(packet).asReadOnlyBuffer();
+                return filter.test(view) ? Packets.withSourcePort(view, replayPort(Packets.sourcePort(view))) : null;
+            } catch (RuntimeException e) {
+                System.err.println("tfo4j-testkit: delay line replay filter failed, packet not replayed: " + e);
+                return null;
             }
         }
 
