@@ -1,0 +1,234 @@
+package io.tfo4j.http;
+
+import io.tfo4j.FastOpenStatus;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpMethod;
+import org.eclipse.jetty.http.HttpStatus;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.handler.ResourceHandler;
+import org.eclipse.jetty.server.handler.SizeLimitHandler;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.resource.ResourceFactory;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
+
+/**
+ * The HTTP/1.1 file server behind {@code tfo4j serve}: Jetty 12 serving a directory (keep-alive, HEAD,
+ * conditional and Range requests, content types, {@code index.html} or a listing for directories) plus
+ * {@code POST /echo}, on a {@link FastOpenServerConnector} with an {@link EarlyDataHandler} in front and,
+ * if asked, a {@link FastOpenRequestLog}.
+ *
+ * <pre>{@code
+ * try (FastOpenFileServer server = FastOpenFileServer.builder(Path.of("site")).port(8080).fastOpen(256).start()) {
+ *     ...
+ * }
+ * }</pre>
+ *
+ * <p>Limits, each answered the way HTTP says: request headers over {@code maxHeaderBytes} get 431, a body
+ * over {@code maxBodyBytes} 413, a malformed request 400 (and the connection is closed); a connection that
+ * sends nothing for {@code idleTimeout} is closed. Defaults: bind 127.0.0.1 (a file server should not reach
+ * other hosts unless asked), port 8080, Fast Open off (turning it on is a promise about replays: see
+ * {@link EarlyDataPolicy}), early data {@code WAIT}, 8 KiB of headers, 1 MiB of body, 30 s idle.
+ *
+ * <p>The listener is made in the network namespace of the thread that calls {@link Builder#start()}.
+ */
+public final class FastOpenFileServer implements AutoCloseable {
+    private final Server server;
+    private final ServerConnector connector;
+
+    private FastOpenFileServer(Server server, ServerConnector connector) {
+        this.server = server;
+        this.connector = connector;
+    }
+
+    /** A builder for a server of the files under {@code root}. */
+    public static Builder builder(Path root) {
+        return new Builder(root);
+    }
+
+    /** The port the server listens on (useful after {@code port(0)}). */
+    public int port() {
+        return connector.getLocalPort();
+    }
+
+    /** Whether the listener accepts data in the SYN, and if not why not. */
+    public FastOpenStatus fastOpenStatus() {
+        return connector instanceof FastOpenServerConnector fastOpen ? fastOpen.fastOpenStatus()
+                : new FastOpenStatus(false, "Fast Open was not asked for", "start the server with fastOpen(queueLength)");
+    }
+
+    /** Blocks until the server has stopped (by {@link #close()} from another thread). */
+    public void join() throws InterruptedException {
+        server.join();
+    }
+
+    /** Stops accepting, lets requests in progress finish for up to a second, and closes every connection. */
+    @Override
+    public void close() throws Exception {
+        try {
+            server.stop();
+        } catch (TimeoutException e) {
+            // Jetty stops everything, then reports that some connection outlived the graceful second.
+        }
+    }
+
+    /** Settings for a {@link FastOpenFileServer}; {@link #start()} starts it. */
+    public static final class Builder {
+        private final Path root;
+        private String host = "127.0.0.1";
+        private int port = 8080;
+        private int fastOpenQueue;
+        private EarlyDataPolicy earlyData = EarlyDataPolicy.WAIT;
+        private Duration handshakeTimeout = EarlyDataHandler.DEFAULT_HANDSHAKE_TIMEOUT;
+        private Consumer<String> accessLog;
+        private int maxHeaderBytes = 8 * 1024;
+        private long maxBodyBytes = 1024 * 1024;
+        private Duration idleTimeout = Duration.ofSeconds(30);
+
+        private Builder(Path root) {
+            this.root = Objects.requireNonNull(root, "root");
+        }
+
+        /** The address to listen on; {@code 0.0.0.0} or {@code ::} for all. Default 127.0.0.1. */
+        public Builder bind(String host) {
+            this.host = Objects.requireNonNull(host, "host");
+            return this;
+        }
+
+        /** The port to listen on, 0 for any free one. Default 8080. */
+        public Builder port(int port) {
+            if (port < 0 || port > 65535) {
+                throw new IllegalArgumentException("port must be 0 to 65535, got " + port);
+            }
+            this.port = port;
+            return this;
+        }
+
+        /** Turns Fast Open on with this queue length (e.g. 256); 0 (the default) leaves it off. */
+        public Builder fastOpen(int queueLength) {
+            if (queueLength < 0) {
+                throw new IllegalArgumentException("the Fast Open queue length must not be negative, got " + queueLength);
+            }
+            this.fastOpenQueue = queueLength;
+            return this;
+        }
+
+        /** What to do with a non-idempotent request that came in the SYN. Default {@link EarlyDataPolicy#WAIT}. */
+        public Builder earlyData(EarlyDataPolicy policy) {
+            this.earlyData = Objects.requireNonNull(policy, "policy");
+            return this;
+        }
+
+        /** How long {@link EarlyDataPolicy#WAIT} waits for a held request's handshake. Default 5 s. */
+        public Builder handshakeTimeout(Duration timeout) {
+            this.handshakeTimeout = Objects.requireNonNull(timeout, "timeout");
+            return this;
+        }
+
+        /** Where to write one {@link FastOpenRequestLog} line per request; null (the default) for no log. */
+        public Builder accessLog(Consumer<String> sink) {
+            this.accessLog = sink;
+            return this;
+        }
+
+        /** The most bytes of request line and headers; more gets 431. Default 8192. */
+        public Builder maxHeaderBytes(int bytes) {
+            if (bytes < 256) {
+                throw new IllegalArgumentException("maxHeaderBytes must be at least 256, got " + bytes);
+            }
+            this.maxHeaderBytes = bytes;
+            return this;
+        }
+
+        /** The most bytes of request body; more gets 413. Default 1 MiB. */
+        public Builder maxBodyBytes(long bytes) {
+            if (bytes < 0) {
+                throw new IllegalArgumentException("maxBodyBytes must not be negative, got " + bytes);
+            }
+            this.maxBodyBytes = bytes;
+            return this;
+        }
+
+        /** How long a connection may send nothing before it is closed. Default 30 s. */
+        public Builder idleTimeout(Duration timeout) {
+            if (timeout.isNegative() || timeout.isZero()) {
+                throw new IllegalArgumentException("idleTimeout must be positive, got " + timeout);
+            }
+            this.idleTimeout = timeout;
+            return this;
+        }
+
+        /**
+         * Starts the server.
+         *
+         * @throws IOException when the root is not a readable directory or the address cannot be bound (the
+         *                     message says which)
+         */
+        public FastOpenFileServer start() throws Exception {
+            if (!Files.isDirectory(root) || !Files.isReadable(root)) {
+                throw new IOException("cannot serve " + root.toAbsolutePath() + ": not a readable directory");
+            }
+            QueuedThreadPool threads = new QueuedThreadPool();
+            threads.setName("tfo4j-serve");
+            Server server = new Server(threads);
+            HttpConfiguration http = new HttpConfiguration();
+            http.setRequestHeaderSize(maxHeaderBytes);
+            http.setSendServerVersion(false);
+            HttpConnectionFactory factory = new HttpConnectionFactory(http);
+            ServerConnector connector = fastOpenQueue > 0
+                    ? new FastOpenServerConnector(server, fastOpenQueue, factory) : new ServerConnector(server, factory);
+            connector.setHost(host);
+            connector.setPort(port);
+            connector.setIdleTimeout(idleTimeout.toMillis());
+            server.addConnector(connector);
+
+            ResourceHandler files = new ResourceHandler();
+            files.setBaseResource(ResourceFactory.of(server).newResource(root.toAbsolutePath().normalize()));
+            files.setDirAllowed(true);
+            files.setWelcomeFiles("index.html");
+            files.setAcceptRanges(true);
+            files.setEtags(true);
+            Handler application = new Handler.Sequence(new EchoHandler(), new FilesOnly(), files);
+            SizeLimitHandler bodyLimit = new SizeLimitHandler(maxBodyBytes, -1);
+            bodyLimit.setHandler(application);
+            server.setHandler(new EarlyDataHandler(earlyData, handshakeTimeout, bodyLimit));
+            if (accessLog != null) {
+                server.setRequestLog(new FastOpenRequestLog(accessLog));
+            }
+            server.setStopTimeout(1000);
+            try {
+                server.start();
+            } catch (Exception e) {
+                server.stop();
+                throw e;
+            }
+            return new FastOpenFileServer(server, connector);
+        }
+    }
+
+    /** Answers 405 to methods other than GET and HEAD before the file handler, which would say 404. */
+    private static final class FilesOnly extends Handler.Abstract.NonBlocking {
+        @Override
+        public boolean handle(Request request, Response response, Callback callback) {
+            if (HttpMethod.GET.is(request.getMethod()) || HttpMethod.HEAD.is(request.getMethod())) {
+                return false;
+            }
+            response.getHeaders().put(HttpHeader.ALLOW, "GET, HEAD");
+            Response.writeError(request, response, callback, HttpStatus.METHOD_NOT_ALLOWED_405);
+            return true;
+        }
+    }
+}
