@@ -33,8 +33,9 @@ import java.util.concurrent.TimeUnit;
  * on OkHttp with tfo4j's socket factory.
  *
  * <p>Only safe methods (GET, HEAD, OPTIONS, TRACE) put their request in the SYN: a SYN with data can be
- * replayed, so any other request goes on a connection whose handshake has completed. A 425 Too Early answer
- * (RFC 8470) is retried once on such a connection.
+ * replayed, so any other request goes on a connection whose handshake has completed, unless
+ * {@code --unsafe-in-syn} says the server is replay-safe. A 425 Too Early answer (RFC 8470) is retried once
+ * on a connection whose handshake has completed.
  */
 @Command(name = "get", mixinStandardHelpOptions = true,
         description = "HTTP requests over TCP Fast Open, each on a new connection, with the outcome of each.")
@@ -60,6 +61,10 @@ final class GetCommand implements Callable<Integer> {
     @Option(names = "--data", paramLabel = "STR", description = "Request body.")
     String data;
 
+    @Option(names = "--unsafe-in-syn", description = "Let a request that is not safe (POST...) ride in the SYN too."
+            + " Only for servers that hold or reject replayable requests, as tfo4j serve does.")
+    boolean unsafeInSyn;
+
     @Option(names = "--json", description = "One JSON line per request on stdout.")
     boolean json;
 
@@ -76,7 +81,7 @@ final class GetCommand implements Callable<Integer> {
         String verb = method.toUpperCase(Locale.ROOT);
         boolean safe = SAFE_METHODS.contains(verb);
         warmUp();
-        OkHttpClient inSyn = client(fastOpen && safe);
+        OkHttpClient inSyn = client(fastOpen && (safe || unsafeInSyn));
         OkHttpClient afterHandshake = client(false);
         int failures = 0;
         for (int i = 1; i <= count; i++) {
@@ -86,8 +91,10 @@ final class GetCommand implements Callable<Integer> {
             line.put("url", target.toString());
             try {
                 Exchange exchange = exchange(inSyn, target, verb);
-                if (exchange.status == 425) {
+                boolean retried = exchange.status == 425;
+                if (retried) {
                     line.put("retriedAfterTooEarly", true);
+                    line.put("tooEarlyTtfbMs", exchange.ttfbNanos / 1e6); // ttfbMs below is the retry's
                     exchange = exchange(afterHandshake, target, verb);
                 }
                 line.put("status", exchange.status);
@@ -96,7 +103,8 @@ final class GetCommand implements Callable<Integer> {
                 ClientOutcome outcome = exchange.outcome;
                 line.put("fastOpen", fastOpenField(outcome));
                 line.put("synData", outcome != null && outcome.synDataAcked());
-                line.put("reason", reason(outcome, safe, exchange.outcomeProblem));
+                line.put("reason", retried ? "the server answered 425 Too Early to the request in the SYN;"
+                        + " sent again after the handshake" : reason(outcome, safe, exchange.outcomeProblem));
                 if (exchange.status >= 400) {
                     failures++;
                 }
@@ -118,7 +126,7 @@ final class GetCommand implements Callable<Integer> {
         if (!fastOpen) {
             return "Fast Open switched off (--no-fastopen)";
         }
-        if (!safe) {
+        if (!safe && !unsafeInSyn) {
             return method.toUpperCase(Locale.ROOT) + " is not a safe method: a SYN with data can be replayed,"
                     + " so the request waits for the handshake";
         }

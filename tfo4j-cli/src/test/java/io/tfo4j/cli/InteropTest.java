@@ -7,6 +7,7 @@ import io.tfo4j.testkit.NetNamespace;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -23,8 +24,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * {@code tfo4j nc} against Fast Open peers nobody here wrote: nginx with {@code listen ... fastopen=256},
- * and a Python client sending with {@code MSG_FASTOPEN}. Client and server are namespaces with
+ * {@code tfo4j nc}, {@code get} and {@code serve} against Fast Open peers nobody here wrote: nginx with
+ * {@code listen ... fastopen=256}, curl with {@code --tcp-fastopen}, and a Python client sending with
+ * {@code MSG_FASTOPEN}; and {@code get}'s 425 retry against {@code serve --early-data=reject}. Client and server are namespaces with
  * {@code net.ipv4.tcp_fastopen=3}, joined by a {@link DelayLine} with a 100 ms round trip, so one round
  * trip saved is plain to see in the time to first byte.
  */
@@ -150,6 +152,116 @@ class InteropTest {
             assertEquals(0, server.call(FastOpenCounters::read).minus(before).passive(), "no Fast Open child for POST");
         } finally {
             stopNginx(nginx);
+        }
+    }
+
+    /** {@code tfo4j serve} in the server namespace on port 8081 with {@code args}; its stdout is the access log. */
+    private CliProcess startServe(Path site, String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of("serve", site.toString(), "--bind", SERVER, "--port", "8081",
+                "--access-log"));
+        command.addAll(List.of(args));
+        CliProcess serve = CliProcess.start(server, new byte[0], command.toArray(String[]::new));
+        try {
+            awaitListening(server, 8081);
+        } catch (AssertionError e) {
+            serve.close();
+            throw new AssertionError(e.getMessage() + "; tfo4j serve said: " + serve.stderr(), e);
+        }
+        return serve;
+    }
+
+    /** The access log lines of requests from {@code client} (waits up to 5 s for {@code count}). */
+    private static List<String> accessLog(CliProcess serve, String client, int count) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        List<String> lines;
+        do {
+            lines = serve.stdout().lines().filter(l -> l.contains(" " + client + ":")).toList();
+        } while (lines.size() < count && System.nanoTime() < deadline && sleep());
+        assertEquals(count, lines.size(), "access log lines: " + serve.stdout() + serve.stderr());
+        lines.forEach(l -> System.out.println("  access log: " + l));
+        return lines;
+    }
+
+    private static boolean sleep() throws InterruptedException {
+        Thread.sleep(20);
+        return true;
+    }
+
+    @Test
+    void curlAgainstServeFastOpenIsAnsweredInOneRoundTripFromTheSecondRequest(@TempDir Path site) throws Exception {
+        Path curl = Path.of("/usr/bin/curl");
+        assumeTrue(Files.isExecutable(curl), "skipped: curl is not installed (apt-get install curl)");
+        Files.writeString(site.resolve("index.html"), "<p>hello from tfo4j serve</p>\n");
+        try (CliProcess serve = startServe(site, "--fastopen")) {
+            // Warm the server's JVM up from its own host first, so the timed requests see a warm server.
+            for (String path : List.of("index.html", "echo")) {
+                Process warmUp = server.command(curl.toString(), "-s", "-o", "/dev/null", "-d", "w=1",
+                        "http://" + SERVER + ":8081/" + path).start();
+                assertTrue(warmUp.waitFor(15, TimeUnit.SECONDS), "warm-up request finished");
+            }
+            FastOpenCounters before = server.call(FastOpenCounters::read);
+            List<JsonNode> lines = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                lines.add(curl(curl, "http://" + SERVER + ":8081/index.html"));
+            }
+            // A POST in the SYN (curl sends any request there): the server holds it until the handshake.
+            JsonNode post = curl(curl, "-d", "x=1", "http://" + SERVER + ":8081/echo");
+            List<String> log = accessLog(serve, CLIENT, 4);
+            for (int i = 0; i < 3; i++) {
+                ((com.fasterxml.jackson.databind.node.ObjectNode) lines.get(i)).put("synData", log.get(i).contains("syn-data"));
+            }
+            ((com.fasterxml.jackson.databind.node.ObjectNode) post).put("synData", log.get(3).contains("syn-data"));
+            report("curl --tcp-fastopen -> tfo4j serve --fastopen (synData from the access log)", lines);
+            report("curl --tcp-fastopen -d x=1 -> tfo4j serve --fastopen (early data: wait)", List.of(post));
+            assertEquals(List.of(200, 200, 200, 200), java.util.stream.Stream.concat(lines.stream(), java.util.stream.Stream.of(post))
+                    .map(l -> l.get("status").asInt()).toList());
+            assertTrue(log.get(0).contains("\"GET /index.html HTTP/1.1\" 200 30 fastopen=plain"), log.get(0));
+            assertTrue(log.get(1).endsWith(" fastopen=syn-data"), log.get(1));
+            assertTrue(log.get(2).endsWith(" fastopen=syn-data"), log.get(2));
+            assertTrue(log.get(3).contains("\"POST /echo HTTP/1.1\" 200 3 fastopen=syn-data early-data=held-"), log.get(3));
+            assertEquals(3, server.call(FastOpenCounters::read).minus(before).passive(), "TCPFastOpenPassive");
+            assertRoundTrips(lines);
+            // Held for the handshake: the POST is answered after about two round trips, like plain TCP.
+            double postRtt = post.get("ttfbMs").asDouble() / RTT_MS;
+            assertTrue(postRtt >= 1.9 && postRtt < 3.0, "the held POST took " + postRtt + " RTT, expected about 2");
+        }
+    }
+
+    /** One {@code curl --tcp-fastopen} request from the client namespace; status and time to first byte. */
+    private JsonNode curl(Path curl, String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of(curl.toString(), "--tcp-fastopen", "-s", "-o", "/dev/null",
+                "--max-time", "10", "-w", "{\"status\":%{http_code},\"ttfbMs\":%{time_starttransfer}}"));
+        command.addAll(List.of(args));
+        Process process = client.command(command.toArray(String[]::new)).redirectErrorStream(true).start();
+        assertTrue(process.waitFor(15, TimeUnit.SECONDS), "curl finished");
+        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, process.exitValue(), "curl: " + out);
+        JsonNode line = new com.fasterxml.jackson.databind.ObjectMapper().readTree(out);
+        // curl gives seconds; whether the request rode in the SYN is for the server's access log to say.
+        var object = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode();
+        object.put("status", line.get("status").asInt());
+        object.put("ttfbMs", line.get("ttfbMs").asDouble() * 1000);
+        return object;
+    }
+
+    @Test
+    void getRetriesA425TooEarlyOnceAfterTheHandshake(@TempDir Path site) throws Exception {
+        try (CliProcess serve = startServe(site, "--fastopen", "--early-data=reject")) {
+            String url = "http://" + SERVER + ":8081/echo";
+            List<JsonNode> posts;
+            try (CliProcess post = CliProcess.run(client, new byte[0], "get", "--json", "--count", "2",
+                    "--method", "POST", "--data", "x=1", "--unsafe-in-syn", url)) {
+                assertEquals(0, post.awaitExit(5), post.stderr());
+                posts = stdoutJson(post);
+            }
+            report("tfo4j get --method POST --unsafe-in-syn -> tfo4j serve --early-data=reject", posts);
+            assertEquals(List.of(200, 200), posts.stream().map(l -> l.get("status").asInt()).toList());
+            assertTrue(posts.get(0).path("retriedAfterTooEarly").isMissingNode(), "the first POST waits for a cookie: " + posts);
+            assertTrue(posts.get(1).get("retriedAfterTooEarly").asBoolean(), posts.toString());
+            List<String> log = accessLog(serve, CLIENT, 3);
+            assertTrue(log.get(0).contains("\"POST /echo HTTP/1.1\" 200 3 fastopen=plain"), log.get(0));
+            assertTrue(log.get(1).contains("\"POST /echo HTTP/1.1\" 425 ") && log.get(1).endsWith("fastopen=syn-data early-data=rejected"), log.get(1));
+            assertTrue(log.get(2).contains("\"POST /echo HTTP/1.1\" 200 3 fastopen=plain"), log.get(2));
         }
     }
 

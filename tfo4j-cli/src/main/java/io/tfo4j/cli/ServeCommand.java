@@ -1,0 +1,159 @@
+package io.tfo4j.cli;
+
+import io.tfo4j.FastOpenStatus;
+import io.tfo4j.http.EarlyDataPolicy;
+import io.tfo4j.http.FastOpenFileServer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.function.Consumer;
+
+/**
+ * {@code tfo4j serve}: an HTTP/1.1 file server (Jetty 12) whose listener takes requests in the SYN, with
+ * replay-safe handling of early data and an access log that says which requests came in the SYN. See
+ * {@link FastOpenFileServer}.
+ */
+@Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Serve a directory over HTTP/1.1, optionally with TCP Fast Open.",
+                "Also answers POST /echo with the request body. Stops on Ctrl-C."})
+final class ServeCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(arity = "0..1", paramLabel = "DIR", defaultValue = ".", description = "Directory to serve (default: the current one).")
+    Path root;
+
+    @Option(names = "--bind", paramLabel = "ADDR", defaultValue = "127.0.0.1",
+            description = "Address to listen on (default 127.0.0.1; 0.0.0.0 or :: for all).")
+    String bind;
+
+    @Option(names = "--port", paramLabel = "P", defaultValue = "8080", description = "Port (default 8080; 0 for any free one).")
+    int port;
+
+    @Option(names = "--fastopen", arity = "0..1", paramLabel = "QLEN", fallbackValue = "256", defaultValue = "0",
+            description = "Take data in the SYN, with this many pending Fast Open connections at most (default when given: 256).")
+    int fastOpenQueue;
+
+    @Option(names = "--early-data", paramLabel = "POLICY", defaultValue = "wait",
+            description = "A POST or other non-idempotent request that came in the SYN before the handshake completed: "
+                    + "wait (default: hold it until the handshake completes, drop it if it never does), "
+                    + "reject (answer 425 Too Early) or allow (run it at once; a replayed SYN runs it again).")
+    String earlyData;
+
+    @Option(names = "--access-log", arity = "0..1", paramLabel = "FILE", fallbackValue = "-",
+            description = "One line per request with its Fast Open outcome, to FILE or, without one, to stdout.")
+    String accessLog;
+
+    @Option(names = "--max-header-size", paramLabel = "BYTES", defaultValue = "8192",
+            description = "Largest request line plus headers; larger gets 431 (default 8192).")
+    int maxHeaderBytes;
+
+    @Option(names = "--max-body-size", paramLabel = "BYTES", defaultValue = "1048576",
+            description = "Largest request body; larger gets 413 (default 1048576).")
+    long maxBodyBytes;
+
+    @Option(names = "--idle-timeout", paramLabel = "SECONDS", defaultValue = "30",
+            description = "Close a connection that sends nothing for this long (default 30).")
+    int idleSeconds;
+
+    @Override
+    public Integer call() throws Exception {
+        EarlyDataPolicy policy = policy();
+        if (!Files.isDirectory(root)) {
+            throw new ParameterException(spec.commandLine(), "DIR is not a directory: " + root.toAbsolutePath());
+        }
+        if (idleSeconds < 1) {
+            throw new ParameterException(spec.commandLine(), "--idle-timeout must be at least 1 second, got " + idleSeconds);
+        }
+        FastOpenFileServer.Builder builder;
+        try {
+            builder = FastOpenFileServer.builder(root).bind(bind).port(port).fastOpen(fastOpenQueue)
+                    .earlyData(policy).maxHeaderBytes(maxHeaderBytes).maxBodyBytes(maxBodyBytes)
+                    .idleTimeout(Duration.ofSeconds(idleSeconds)).accessLog(accessLogSink());
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
+        FastOpenFileServer server = builder.start();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                server.close();
+            } catch (Exception e) {
+                System.err.println("tfo4j serve: stopping: " + e);
+            }
+        }, "tfo4j-serve-stop"));
+        System.out.println(banner(server, policy));
+        System.out.flush();
+        if (fastOpenQueue > 0 && !server.fastOpenStatus().active()) {
+            FastOpenStatus status = server.fastOpenStatus();
+            System.err.println("tfo4j serve: Fast Open is not active, serving without it: " + status.reason()
+                    + (status.remedy().isEmpty() ? "" : "; fix: " + status.remedy()));
+        }
+        server.join();
+        return 0;
+    }
+
+    private EarlyDataPolicy policy() {
+        try {
+            return EarlyDataPolicy.valueOf(earlyData.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(),
+                    "--early-data must be wait, reject or allow, got '" + earlyData + "'");
+        }
+    }
+
+    private String banner(FastOpenFileServer server, EarlyDataPolicy policy) {
+        String host = bind.contains(":") ? "[" + bind + "]" : bind;
+        String fastOpen = fastOpenQueue == 0 ? "off" : server.fastOpenStatus().active()
+                ? "on (queue " + fastOpenQueue + "), early data: " + policy.name().toLowerCase(Locale.ROOT) : "inactive";
+        return "tfo4j serve: serving " + root.toAbsolutePath().normalize() + " at http://" + host + ":"
+                + server.port() + "/ (Fast Open " + fastOpen + ")";
+    }
+
+    private Consumer<String> accessLogSink() {
+        if (accessLog == null) {
+            return null;
+        }
+        if (accessLog.equals("-")) {
+            PrintStream out = System.out;
+            return line -> {
+                synchronized (out) {
+                    out.println(line);
+                    out.flush();
+                }
+            };
+        }
+        BufferedWriter file;
+        try {
+            file = Files.newBufferedWriter(Path.of(accessLog), StandardCharsets.UTF_8,
+                    StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            throw new ParameterException(spec.commandLine(), "cannot write the access log " + accessLog + ": " + e);
+        }
+        return line -> {
+            synchronized (file) {
+                try {
+                    file.write(line);
+                    file.newLine();
+                    file.flush();
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }
+        };
+    }
+}
