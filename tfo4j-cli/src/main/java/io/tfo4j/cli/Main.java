@@ -18,11 +18,16 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The command line with its handler for failures at run time: one line naming the cause, exit code 1. */
+    static CommandLine commandLine() {
         CommandLine commandLine = new CommandLine(new Main());
         commandLine.setExecutionExceptionHandler((e, cmd, parsed) -> {
             cmd.getErr().println("tfo4j " + cmd.getCommandName() + ": " + e.getMessage());
             return 1;
         });
-        System.exit(commandLine.execute(args));
+        return commandLine;
     }
 }

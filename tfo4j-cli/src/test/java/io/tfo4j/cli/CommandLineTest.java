@@ -5,6 +5,8 @@ import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
 import java.io.PrintWriter;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -22,7 +24,7 @@ class CommandLineTest {
 
     private static Result execute(String... args) {
         StringWriter err = new StringWriter();
-        CommandLine commandLine = new CommandLine(new Main());
+        CommandLine commandLine = Main.commandLine();
         commandLine.setErr(new PrintWriter(err));
         int exitCode = commandLine.execute(args);
         return new Result(exitCode, err.toString());
@@ -47,6 +49,32 @@ class CommandLineTest {
         Result result = execute("nc", "--fastopen=16", "127.0.0.1", "7000");
         assertEquals(2, result.exitCode());
         assertTrue(result.err().contains("--fastopen, --reply and --count need -l"), result.err());
+    }
+
+    @Test
+    void serveNamesEachBadOption() {
+        Result policy = execute("serve", "--early-data=maybe");
+        assertEquals(2, policy.exitCode());
+        assertTrue(policy.err().contains("--early-data must be wait, reject or allow, got 'maybe'"), policy.err());
+        Result dir = execute("serve", "/nonexistent/tfo4j");
+        assertEquals(2, dir.exitCode());
+        assertTrue(dir.err().contains("DIR is not a directory: /nonexistent/tfo4j"), dir.err());
+        Result port = execute("serve", "--port", "70000");
+        assertEquals(2, port.exitCode());
+        assertTrue(port.err().contains("port must be 0 to 65535, got 70000"), port.err());
+        Result queue = execute("serve", "--fastopen=-1");
+        assertEquals(2, queue.exitCode());
+        assertTrue(queue.err().contains("queue length must not be negative, got -1"), queue.err());
+    }
+
+    @Test
+    void serveSaysWhenItsPortIsTaken() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            Result result = execute("serve", "--port", Integer.toString(taken.getLocalPort()));
+            assertEquals(1, result.exitCode());
+            assertTrue(result.err().contains("tfo4j serve: cannot listen on /127.0.0.1:" + taken.getLocalPort()
+                    + ": Address already in use"), result.err());
+        }
     }
 
     @Test

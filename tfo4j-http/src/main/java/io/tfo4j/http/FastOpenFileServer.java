@@ -18,6 +18,7 @@ import org.eclipse.jetty.util.resource.ResourceFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 import java.io.IOException;
+import java.net.BindException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -213,6 +214,13 @@ public final class FastOpenFileServer implements AutoCloseable {
                 server.start();
             } catch (Exception e) {
                 server.stop();
+                for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+                    if (cause instanceof BindException bind && !(e instanceof BindException)) {
+                        // Jetty's own connector says only "Failed to bind"; name the cause as ours does.
+                        throw new BindException("cannot listen on /" + host + ":" + port + ": "
+                                + bind.getMessage() + " (another process uses the port, or the address is not on this host)");
+                    }
+                }
                 throw e;
             }
             return new FastOpenFileServer(server, connector);
