@@ -1,6 +1,6 @@
 package io.tfo4j;
 
-import io.tfo4j.testkit.NetNamespace;
+import io.tfo4j.lab.NetNamespace;
 import org.junit.jupiter.api.Test;
 
 import java.net.Inet6Address;

@@ -1,6 +1,6 @@
 package io.tfo4j;
 
-import io.tfo4j.testkit.NetNamespace;
+import io.tfo4j.lab.NetNamespace;
 
 import java.io.IOException;
 import java.net.InetAddress;

@@ -7,7 +7,7 @@ import io.tfo4j.FastOpenDialer;
 import io.tfo4j.FastOpenStatus;
 import io.tfo4j.FastOpenSupport;
 import io.tfo4j.ServerOutcome;
-import io.tfo4j.testkit.NetNamespace;
+import io.tfo4j.lab.NetNamespace;
 import picocli.CommandLine.Command;
 
 import java.io.IOException;

@@ -2,7 +2,7 @@ package io.tfo4j.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.tfo4j.testkit.NetNamespace;
+import io.tfo4j.lab.NetNamespace;
 
 import java.io.IOException;
 import java.io.OutputStream;

@@ -2,8 +2,8 @@ package io.tfo4j.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tfo4j.FastOpenCounters;
-import io.tfo4j.testkit.DelayLine;
-import io.tfo4j.testkit.NetNamespace;
+import io.tfo4j.lab.DelayLine;
+import io.tfo4j.lab.NetNamespace;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

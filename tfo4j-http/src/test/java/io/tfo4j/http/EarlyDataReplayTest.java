@@ -1,9 +1,9 @@
 package io.tfo4j.http;
 
 import io.tfo4j.FastOpenCounters;
-import io.tfo4j.testkit.DelayLine;
-import io.tfo4j.testkit.NetNamespace;
-import io.tfo4j.testkit.Packets;
+import io.tfo4j.lab.DelayLine;
+import io.tfo4j.lab.NetNamespace;
+import io.tfo4j.lab.Packets;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.io.TempDir;

@@ -1,7 +1,7 @@
 package io.tfo4j.http;
 
 import io.tfo4j.FastOpenCounters;
-import io.tfo4j.testkit.NetNamespace;
+import io.tfo4j.lab.NetNamespace;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

@@ -4,7 +4,7 @@ import com.sun.net.httpserver.HttpServer;
 import io.tfo4j.FastOpenCounters;
 import io.tfo4j.FastOpenSocketFactory;
 import io.tfo4j.FastOpenStatus;
-import io.tfo4j.testkit.NetNamespace;
+import io.tfo4j.lab.NetNamespace;
 import okhttp3.ConnectionPool;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;

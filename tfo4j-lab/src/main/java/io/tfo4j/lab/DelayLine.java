@@ -1,4 +1,4 @@
-package io.tfo4j.testkit;
+package io.tfo4j.lab;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -232,7 +232,7 @@ public final class DelayLine implements AutoCloseable {
         }
         if (threads.stream().anyMatch(Thread::isAlive)) {
             // A thread might still touch the descriptors; a closed number could be reused by another file.
-            System.err.println("tfo4j-testkit: delay line " + description
+            System.err.println("tfo4j-lab: delay line " + description
                     + ": forwarding threads did not stop within 2 s; its TUN descriptors stay open");
             return;
         }
@@ -259,7 +259,7 @@ public final class DelayLine implements AutoCloseable {
         try {
             Libc.close(fd);
         } catch (IOException e) {
-            System.err.println("tfo4j-testkit: " + e.getMessage());
+            System.err.println("tfo4j-lab: " + e.getMessage());
         }
     }
 
@@ -341,7 +341,7 @@ public final class DelayLine implements AutoCloseable {
                 }
             } catch (IOException | RuntimeException e) {
                 if (!stopping) {
-                    System.err.println("tfo4j-testkit: delay line " + description + ", " + thread.getName()
+                    System.err.println("tfo4j-lab: delay line " + description + ", " + thread.getName()
                             + " stopped: " + e);
                 }
             }
@@ -354,7 +354,7 @@ public final class DelayLine implements AutoCloseable {
             } catch (IOException e) {
                 dropped.incrementAndGet();
                 if (!stopping) {
-                    System.err.println("tfo4j-testkit: delay line " + description + ": " + e.getMessage());
+                    System.err.println("tfo4j-lab: delay line " + description + ": " + e.getMessage());
                 }
             }
         }
@@ -368,7 +368,7 @@ public final class DelayLine implements AutoCloseable {
                 ByteBuffer view = ByteBuffer.wrap(packet).asReadOnlyBuffer();
                 return filter.test(view) ? Packets.withSourcePort(view, replayPort(Packets.sourcePort(view))) : null;
             } catch (RuntimeException e) {
-                System.err.println("tfo4j-testkit: delay line replay filter failed, packet not replayed: " + e);
+                System.err.println("tfo4j-lab: delay line replay filter failed, packet not replayed: " + e);
                 return null;
             }
         }
@@ -381,7 +381,7 @@ public final class DelayLine implements AutoCloseable {
             try {
                 return filter.test(ByteBuffer.wrap(packet).asReadOnlyBuffer());
             } catch (RuntimeException e) {
-                System.err.println("tfo4j-testkit: delay line drop filter failed, packet passes: " + e);
+                System.err.println("tfo4j-lab: delay line drop filter failed, packet passes: " + e);
                 return false;
             }
         }

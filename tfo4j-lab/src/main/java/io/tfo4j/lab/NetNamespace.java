@@ -1,4 +1,4 @@
-package io.tfo4j.testkit;
+package io.tfo4j.lab;
 
 import java.io.FileInputStream;
 import java.io.FileOutputStream;
@@ -300,7 +300,7 @@ public final class NetNamespace implements AutoCloseable {
         try {
             run(List.of("ip", "netns", "del", name));
         } catch (IOException e) {
-            System.err.println("tfo4j-testkit: could not delete network namespace " + name + ": " + e.getMessage());
+            System.err.println("tfo4j-lab: could not delete network namespace " + name + ": " + e.getMessage());
         }
     }
 

@@ -1,4 +1,4 @@
-package io.tfo4j.testkit;
+package io.tfo4j.lab;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -20,7 +20,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 /**
- * The libc calls the testkit makes, through FFM, with errno captured per call: {@code setns(2)} to move a
+ * The libc calls the lab makes, through FFM, with errno captured per call: {@code setns(2)} to move a
  * thread into a network namespace, and for TUN devices {@code open(2)} of {@code /dev/net/tun},
  * {@code ioctl(TUNSETIFF)}, {@code read(2)}, {@code write(2)}, {@code ppoll(2)}, {@code close(2)} and
  * {@code prctl(PR_SET_TIMERSLACK)}. A TUN device is made in the network namespace of the thread that calls

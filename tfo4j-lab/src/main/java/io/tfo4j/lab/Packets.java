@@ -1,4 +1,4 @@
-package io.tfo4j.testkit;
+package io.tfo4j.lab;
 
 import java.nio.ByteBuffer;
 

@@ -1,4 +1,4 @@
-package io.tfo4j.testkit;
+package io.tfo4j.lab;
 
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
