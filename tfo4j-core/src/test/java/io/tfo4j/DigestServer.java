@@ -2,12 +2,15 @@ package io.tfo4j;
 
 import io.tfo4j.lab.NetNamespace;
 
+import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.concurrent.BlockingQueue;
@@ -24,6 +27,26 @@ final class DigestServer implements AutoCloseable {
     static final int REPLY_BYTES = 40;
 
     record Received(ServerOutcome outcome, long bytes, byte[] sha256) {
+    }
+
+    /** What a client learned: the server's byte count and digest, and the client's own outcome. */
+    record Reply(long bytesConfirmed, byte[] sha256, ClientOutcome outcome) {
+    }
+
+    /** Client side, on a thread in the client's namespace: dials, sends, half-closes, reads the digest. */
+    static Reply send(FastOpenDialer dialer, InetSocketAddress server, byte[] payload) throws IOException {
+        try (SocketChannel channel = dialer.dial(server, payload)) {
+            channel.shutdownOutput();
+            return readReply(Channels.newInputStream(channel), ClientOutcome.of(channel));
+        }
+    }
+
+    static Reply readReply(InputStream in, ClientOutcome outcome) throws IOException {
+        DataInputStream data = new DataInputStream(in);
+        long count = data.readLong();
+        byte[] sha = new byte[32];
+        data.readFully(sha);
+        return new Reply(count, sha, outcome);
     }
 
     private final ServerSocket listener;

@@ -4,7 +4,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -106,19 +105,19 @@ class FastOpenMatrixTest {
                             && serverKind == Server.FAST_OPEN_LISTENER && cookieCached;
                     String context = path + " " + clientHost + " -> " + serverKind + ", connection " + (i + 1);
 
-                    ClientResult result = hosts.client.call(() -> exchange(path, server.address(), payload));
+                    DigestServer.Reply result = hosts.client.call(() -> exchange(path, server.address(), payload));
                     DigestServer.Received received = server.next();
 
-                    assertEquals(payload.length, result.bytesConfirmed, context + ": bytes the server read");
-                    assertArrayEquals(DigestServer.sha256(payload), result.sha256, context + ": digest");
+                    assertEquals(payload.length, result.bytesConfirmed(), context + ": bytes the server read");
+                    assertArrayEquals(DigestServer.sha256(payload), result.sha256(), context + ": digest");
                     assertEquals(payload.length, received.bytes(), context + ": server byte count");
 
                     ClientOutcome.Result expectedClient = expectedClientResult(clientHost, expectSynData);
-                    assertEquals(expectedClient, result.outcome.result(),
-                            context + ": client outcome (" + result.outcome.reason() + ")");
+                    assertEquals(expectedClient, result.outcome().result(),
+                            context + ": client outcome (" + result.outcome().reason() + ")");
                     if (clientHost == ClientHost.INCAPABLE) {
-                        assertTrue(result.outcome.reason().contains("0x1"),
-                                context + ": reason names the missing client bit: " + result.outcome.reason());
+                        assertTrue(result.outcome().reason().contains("0x1"),
+                                context + ": reason names the missing client bit: " + result.outcome().reason());
                     }
                     assertEquals(expectSynData, received.outcome().synData(), context + ": server saw SYN data");
                     assertEquals(expectSynData, received.outcome().fastOpenChild(),
@@ -198,11 +197,8 @@ class FastOpenMatrixTest {
         }
     }
 
-    record ClientResult(long bytesConfirmed, byte[] sha256, ClientOutcome outcome) {
-    }
-
     /** Runs in the client namespace: sends the payload, half-closes, reads the server's digest. */
-    private static ClientResult exchange(Path path, InetSocketAddress server, byte[] payload) throws IOException {
+    private static DigestServer.Reply exchange(Path path, InetSocketAddress server, byte[] payload) throws IOException {
         switch (path) {
             case CHANNEL -> {
                 try (SocketChannel channel = SocketChannel.open()) {
@@ -213,14 +209,11 @@ class FastOpenMatrixTest {
                         channel.write(buffer);
                     }
                     channel.shutdownOutput();
-                    return readReply(Channels.newInputStream(channel), ClientOutcome.of(channel));
+                    return DigestServer.readReply(Channels.newInputStream(channel), ClientOutcome.of(channel));
                 }
             }
             case DIALER -> {
-                try (SocketChannel channel = FastOpenDialer.create().dial(server, payload)) {
-                    channel.shutdownOutput();
-                    return readReply(Channels.newInputStream(channel), ClientOutcome.of(channel));
-                }
+                return DigestServer.send(FastOpenDialer.create(), server, payload);
             }
             default -> {
                 // A long first-write window: the SYN must wait for this write even on a slow machine
@@ -231,18 +224,10 @@ class FastOpenMatrixTest {
                     out.write(payload);
                     out.flush();
                     socket.shutdownOutput();
-                    return readReply(socket.getInputStream(), ClientOutcome.of(socket));
+                    return DigestServer.readReply(socket.getInputStream(), ClientOutcome.of(socket));
                 }
             }
         }
-    }
-
-    private static ClientResult readReply(InputStream in, ClientOutcome outcome) throws IOException {
-        DataInputStream data = new DataInputStream(in);
-        long count = data.readLong();
-        byte[] sha = new byte[32];
-        data.readFully(sha);
-        return new ClientResult(count, sha, outcome);
     }
 
     static byte[] bytes(int length, long seed) {

@@ -10,6 +10,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.Random;
+import java.util.function.Function;
 import java.util.function.Predicate;
 
 /**
@@ -34,10 +36,11 @@ import java.util.function.Predicate;
  *   <li>So every round trip across the line costs {@code 2 * oneWayDelay}, plus the time the kernels and the
  *       threads at both ends take to wake up: the line writes a packet within microseconds of its due time
  *       (rarely up to 0.2 ms late), and Java sockets across a 25 ms line measured round trips of 50.5 to
- *       51 ms in a 2-vCPU VM (0.06 ms over veth). The line adds no jitter, no bandwidth limit and no loss,
- *       except packets a {@linkplain #dropFilter drop filter} removes (a hook for middlebox faults) or more
- *       than 100,000 waiting in one direction; it adds no packets but the copies a
- *       {@linkplain #replayFilter replay filter} asks for. Each packet costs a few system calls and a copy:
+ *       51 ms in a 2-vCPU VM (0.06 ms over veth). Unless told otherwise the line adds no jitter, no
+ *       bandwidth limit and no loss, and changes no packet. Told: {@link #impair} adds random delay and loss;
+ *       middlebox faults come from a {@linkplain #dropFilter drop filter}, a {@linkplain #rewriteFilter
+ *       rewrite filter} and a {@linkplain #replayFilter replay filter}. More than 100,000 packets waiting
+ *       in one direction are dropped. Each packet costs a few system calls and a copy:
  *       a bulk TCP transfer measured 25 to 50 MB/s, so this suits latency tests rather than throughput
  *       tests.</li>
  *   <li>{@link #close} stops the threads (within about 50 ms) and closes both descriptors, which removes the
@@ -176,6 +179,35 @@ public final class DelayLine implements AutoCloseable {
     }
 
     /**
+     * From now on, adds to each packet's delay, in both directions, a random amount between {@code -jitter}
+     * and {@code +jitter} (uniform, never below zero in total), and loses each packet with probability
+     * {@code loss}. Packets keep their order, as in a single queue: one that would overtake the packet ahead
+     * of it waits for it. The randomness is seeded with {@code seed}, so a run can be repeated. Lost packets
+     * count as dropped.
+     */
+    public void impair(Duration jitter, double loss, long seed) {
+        Objects.requireNonNull(jitter, "jitter");
+        if (jitter.isNegative()) {
+            throw new IllegalArgumentException("jitter must not be negative: " + jitter);
+        }
+        if (!(loss >= 0 && loss < 1)) {
+            throw new IllegalArgumentException("loss must be a probability from 0 up to (not including) 1, got " + loss);
+        }
+        aToB.impair(jitter.toNanos(), loss, new Random(seed));
+        bToA.impair(jitter.toNanos(), loss, new Random(seed + 1));
+    }
+
+    /**
+     * From now on, replaces every packet going in {@code direction} by what {@code rewriter} returns for it:
+     * a whole new IP packet, or null to pass it unchanged; null removes the rewriter. Runs on the line's
+     * forwarding thread, after the drop filter and before the replay filter. For example
+     * {@link Packets#withoutFastOpenOption} strips the Fast Open option, as some middleboxes do.
+     */
+    public void rewriteFilter(Direction direction, Function<ByteBuffer, byte[]> rewriter) {
+        pipe(direction).rewriteFilter = rewriter;
+    }
+
+    /**
      * From now on, delivers every packet going in {@code direction} for which {@code filter} returns true
      * twice: as sent, and right after it a copy from another TCP source port ({@link #replayPort}), as an
      * attacker on the path who replays a captured SYN would. IPv4 TCP packets only; null removes the filter.
@@ -266,6 +298,17 @@ public final class DelayLine implements AutoCloseable {
     private record Packet(long dueNanos, byte[] data) {
     }
 
+    /** Random extra delay and loss for one direction; {@code random} is null when there is neither. */
+    private record Impairment(long jitterNanos, double loss, Random random) {
+        boolean lose() {
+            return loss > 0 && random.nextDouble() < loss;
+        }
+
+        long jitter() {
+            return jitterNanos == 0 ? 0 : random.nextLong(-jitterNanos, jitterNanos + 1);
+        }
+    }
+
     /**
      * One direction: a platform thread that reads packets from one device, stamps and queues them, and writes
      * each to the other device when its time has come, sleeping in {@code ppoll(2)} on the first device until
@@ -276,11 +319,14 @@ public final class DelayLine implements AutoCloseable {
         final AtomicLong dropped = new AtomicLong();
         final AtomicLong replayed = new AtomicLong();
         final Thread thread;
+        private long lastDueNanos = Long.MIN_VALUE;
+        private volatile Impairment impairment = new Impairment(0, 0, null);
         final int inFd;
         final int outFd;
         final long delayNanos;
         volatile Predicate<ByteBuffer> dropFilter;
         volatile Predicate<ByteBuffer> replayFilter;
+        volatile Function<ByteBuffer, byte[]> rewriteFilter;
 
         Pipe(String name, int inFd, int outFd, long delayNanos) {
             this.inFd = inFd;
@@ -310,13 +356,17 @@ public final class DelayLine implements AutoCloseable {
                             break;
                         }
                         long arrival = System.nanoTime();
-                        if (drop(data) || queue.size() >= QUEUE_LIMIT) {
+                        Impairment now = impairment;
+                        if (drop(data) || now.lose() || queue.size() >= QUEUE_LIMIT) {
                             dropped.incrementAndGet();
                         } else {
-                            queue.add(new Packet(arrival + delayNanos, data));
+                            data = rewrite(data);
+                            long due = Math.max(arrival + Math.max(0, delayNanos + now.jitter()), lastDueNanos);
+                            lastDueNanos = due;
+                            queue.add(new Packet(due, data));
                             byte[] copy = replay(data);
                             if (copy != null) {
-                                queue.add(new Packet(arrival + delayNanos, copy));
+                                queue.add(new Packet(due, copy));
                                 replayed.incrementAndGet();
                             }
                         }
@@ -356,6 +406,24 @@ public final class DelayLine implements AutoCloseable {
                 if (!stopping) {
                     System.err.println("tfo4j-lab: delay line " + description + ": " + e.getMessage());
                 }
+            }
+        }
+
+        void impair(long jitterNanos, double loss, Random random) {
+            impairment = new Impairment(jitterNanos, loss, random);
+        }
+
+        private byte[] rewrite(byte[] packet) {
+            Function<ByteBuffer, byte[]> rewriter = rewriteFilter;
+            if (rewriter == null) {
+                return packet;
+            }
+            try {
+                byte[] rewritten = rewriter.apply(ByteBuffer.wrap(packet).asReadOnlyBuffer());
+                return rewritten == null ? packet : rewritten;
+            } catch (RuntimeException e) {
+                System.err.println("tfo4j-lab: delay line rewrite filter failed, packet passes unchanged: " + e);
+                return packet;
             }
         }
 

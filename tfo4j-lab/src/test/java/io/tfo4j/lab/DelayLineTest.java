@@ -129,6 +129,42 @@ class DelayLineTest {
     }
 
     @Test
+    void impairAddsJitterAndKeepsOrder() throws Exception {
+        try (NetNamespace a = NetNamespace.create(3);
+             NetNamespace b = NetNamespace.create(3);
+             DelayLine line = DelayLine.connect(a, ADDRESS_A, b, ADDRESS_B, Duration.ofMillis(10))) {
+            line.impair(Duration.ofMillis(4), 0, 42);
+            ServerSocket server = listen(b);
+            Future<?> echo = b.submit(() -> echoOnce(server));
+            double[] millis = a.call(() -> {
+                double[] times = new double[30];
+                try (Socket socket = new Socket()) {
+                    socket.connect(new InetSocketAddress(ADDRESS_B, PORT), 5000);
+                    socket.setTcpNoDelay(true);
+                    socket.setSoTimeout(5000);
+                    for (int i = 0; i < times.length; i++) {
+                        long start = System.nanoTime();
+                        socket.getOutputStream().write(i);
+                        assertEquals(i, socket.getInputStream().read(), "bytes arrive in order");
+                        times[i] = (System.nanoTime() - start) / 1e6;
+                    }
+                }
+                return times;
+            });
+            echo.get(5, TimeUnit.SECONDS);
+            server.close();
+            double[] sorted = millis.clone();
+            Arrays.sort(sorted);
+            System.out.printf("DelayLine 20 ms RTT, jitter 4 ms each way: round trips %.1f to %.1f ms%n",
+                    sorted[0], sorted[sorted.length - 1]);
+            // Each way 10 +- 4 ms: no round trip below 12 ms. No upper bound is asserted: a packet also waits
+            // behind one still queued ahead of it, and a busy machine wakes the line late.
+            assertBetween("fastest round trip", sorted[0], 11.5, 20);
+            assertTrue(sorted[sorted.length - 1] - sorted[0] > 2, "jitter spreads the round trips");
+        }
+    }
+
+    @Test
     void closeRemovesDevicesAndStopsThreads() throws Exception {
         try (NetNamespace a = NetNamespace.create(3);
              NetNamespace b = NetNamespace.create(3)) {

@@ -1,0 +1,76 @@
+package io.tfo4j.lab;
+
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * What a {@link WanLab} link does to packets: round-trip time, jitter, loss and middlebox faults.
+ *
+ * <pre>{@code
+ * LinkProfile.rtt(Duration.ofMillis(50)).withJitter(Duration.ofMillis(2)).withLoss(0.01)
+ * }</pre>
+ *
+ * @param rtt    the round-trip time: each packet waits half of it in each direction
+ * @param jitter each packet's delay varies by up to this much, either way (uniform; packets keep their order)
+ * @param loss   the probability that a packet is lost, each direction, from 0 up to (not including) 1
+ * @param faults the middlebox faults on the path
+ * @param seed   the seed of the random jitter and loss, so that a run can be repeated
+ */
+public record LinkProfile(Duration rtt, Duration jitter, double loss, Set<Fault> faults, long seed) {
+    public LinkProfile {
+        Objects.requireNonNull(rtt, "rtt");
+        Objects.requireNonNull(jitter, "jitter");
+        if (rtt.isNegative()) {
+            throw new IllegalArgumentException("rtt must not be negative: " + rtt);
+        }
+        if (jitter.isNegative()) {
+            throw new IllegalArgumentException("jitter must not be negative: " + jitter);
+        }
+        if (!(loss >= 0 && loss < 1)) {
+            throw new IllegalArgumentException("loss must be a probability from 0 up to (not including) 1, got " + loss);
+        }
+        faults = faults.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(faults));
+    }
+
+    /** A clean link with this round-trip time: no jitter, no loss, no faults. */
+    public static LinkProfile rtt(Duration rtt) {
+        return new LinkProfile(rtt, Duration.ZERO, 0, Set.of(), 1);
+    }
+
+    /** This profile with {@code jitter}. */
+    public LinkProfile withJitter(Duration jitter) {
+        return new LinkProfile(rtt, jitter, loss, faults, seed);
+    }
+
+    /** This profile with a loss probability. */
+    public LinkProfile withLoss(double loss) {
+        return new LinkProfile(rtt, jitter, loss, faults, seed);
+    }
+
+    /** This profile with {@code fault} added. */
+    public LinkProfile withFault(Fault fault) {
+        EnumSet<Fault> more = faults.isEmpty() ? EnumSet.noneOf(Fault.class) : EnumSet.copyOf(faults);
+        more.add(fault);
+        return new LinkProfile(rtt, jitter, loss, more, seed);
+    }
+
+    /** This profile with another random seed. */
+    public LinkProfile withSeed(long seed) {
+        return new LinkProfile(rtt, jitter, loss, faults, seed);
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder text = new StringBuilder().append(rtt.toNanos() / 1e6).append(" ms RTT");
+        if (!jitter.isZero()) {
+            text.append(", jitter ").append(jitter.toNanos() / 1e6).append(" ms");
+        }
+        if (loss > 0) {
+            text.append(", loss ").append(loss * 100).append('%');
+        }
+        faults.forEach(fault -> text.append(", ").append(fault.name().toLowerCase(java.util.Locale.ROOT)));
+        return text.toString();
+    }
+}
