@@ -40,6 +40,7 @@ import java.util.concurrent.TimeUnit;
 @Command(name = "get", mixinStandardHelpOptions = true,
         description = "HTTP requests over TCP Fast Open, each on a new connection, with the outcome of each.")
 final class GetCommand implements Callable<Integer> {
+    private static final int WARM_UP_REQUESTS = 40;
     private static final Set<String> SAFE_METHODS = Set.of("GET", "HEAD", "OPTIONS", "TRACE");
 
     @Spec
@@ -51,7 +52,8 @@ final class GetCommand implements Callable<Integer> {
     @Option(names = "--count", paramLabel = "N", defaultValue = "1", description = "Requests to make (default 1).")
     int count;
 
-    @Option(names = "--fastopen", negatable = true, defaultValue = "true",
+    // fallbackValue: without it picocli reads --no-fastopen of a true-by-default option as "the default", true.
+    @Option(names = "--fastopen", negatable = true, defaultValue = "true", fallbackValue = "true",
             description = "Use Fast Open (default); --no-fastopen for plain connections.")
     boolean fastOpen;
 
@@ -142,11 +144,12 @@ final class GetCommand implements Callable<Integer> {
     }
 
     /**
-     * Before the first timed request: probe (links the native calls) and make one plain request to a
-     * throwaway JDK HttpServer on this namespace's loopback, which loads and compiles OkHttp's code. Without
-     * it the first request's ttfbMs includes tens of milliseconds of a cold JVM.
+     * Before the first timed request: probe (links the native calls) and make {@value #WARM_UP_REQUESTS}
+     * requests, the way the timed ones are made, to a throwaway JDK HttpServer on this namespace's loopback,
+     * so that OkHttp's and tfo4j's code is loaded and compiled. Without it the first requests' ttfbMs include
+     * tens of milliseconds of a cold JVM.
      */
-    private static void warmUp() {
+    private void warmUp() {
         FastOpenSupport.current();
         HttpServer local = null;
         try {
@@ -156,13 +159,14 @@ final class GetCommand implements Callable<Integer> {
                 exchange.close();
             });
             local.start();
-            OkHttpClient plain = client(false);
-            Request request = new Request.Builder()
-                    .url("http://127.0.0.1:" + local.getAddress().getPort() + "/").header("Connection", "close").build();
-            try (Response response = plain.newCall(request).execute()) {
-                response.body().bytes();
+            HttpUrl localUrl = HttpUrl.get("http://127.0.0.1:" + local.getAddress().getPort() + "/");
+            OkHttpClient[] clients = {client(true), client(false)};
+            for (int i = 0; i < WARM_UP_REQUESTS; i++) {
+                exchange(clients[i % 2], localUrl, "GET");
             }
-            plain.connectionPool().evictAll();
+            for (OkHttpClient client : clients) {
+                client.connectionPool().evictAll();
+            }
         } catch (IOException | RuntimeException e) {
             // Only a warm-up: the real requests report any problem.
         } finally {

@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** The {@code tfo4j} command: TCP Fast Open tools on top of tfo4j-core. */
 @Command(name = "tfo4j", mixinStandardHelpOptions = true, version = "tfo4j 0.1.0",
         description = "TCP Fast Open for the JVM: probe this host, test it end to end, talk TCP and HTTP with Fast Open.",
-        subcommands = {ProbeCommand.class, SelftestCommand.class, NcCommand.class, GetCommand.class, ServeCommand.class,
+        subcommands = {DemoCommand.class, ProbeCommand.class, SelftestCommand.class, NcCommand.class, GetCommand.class,
+                ServeCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec

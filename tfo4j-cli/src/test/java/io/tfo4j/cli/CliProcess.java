@@ -28,14 +28,7 @@ final class CliProcess implements AutoCloseable {
     }
 
     static List<String> javaCommand(String... args) {
-        List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.addAll(List.of("--enable-native-access=ALL-UNNAMED",
-                "--add-exports", "java.base/sun.nio.ch=ALL-UNNAMED",
-                "--add-opens", "java.base/java.net=ALL-UNNAMED",
-                "-cp", System.getProperty("java.class.path"), Main.class.getName()));
-        command.addAll(List.of(args));
-        return command;
+        return ChildJvm.command(args);
     }
 
     /** Starts {@code tfo4j args...} in {@code namespace}, feeding it {@code stdin}. */

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -75,6 +76,29 @@ class CommandLineTest {
             assertTrue(result.err().contains("tfo4j serve: cannot listen on /127.0.0.1:" + taken.getLocalPort()
                     + ": Address already in use"), result.err());
         }
+    }
+
+    @Test
+    void getNoFastOpenTurnsItOff() {
+        GetCommand get = new GetCommand();
+        new CommandLine(get).parseArgs("--no-fastopen", "http://127.0.0.1/");
+        assertFalse(get.fastOpen, "--no-fastopen");
+        GetCommand byDefault = new GetCommand();
+        new CommandLine(byDefault).parseArgs("http://127.0.0.1/");
+        assertTrue(byDefault.fastOpen, "default");
+        GetCommand explicit = new GetCommand();
+        new CommandLine(explicit).parseArgs("--fastopen", "http://127.0.0.1/");
+        assertTrue(explicit.fastOpen, "--fastopen");
+    }
+
+    @Test
+    void demoNamesBadOptions() {
+        Result rtt = execute("demo", "--rtt", "fast");
+        assertEquals(2, rtt.exitCode());
+        assertTrue(rtt.err().contains("'fast' is not a time: write it like 50ms, 0.15s or 50"), rtt.err());
+        Result requests = execute("demo", "--requests", "1");
+        assertEquals(2, requests.exitCode());
+        assertTrue(requests.err().contains("--requests must be 2 to 100, got 1"), requests.err());
     }
 
     @Test

@@ -1,0 +1,71 @@
+package io.tfo4j.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tfo4j.lab.NetNamespace;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs {@code tfo4j} itself as a child process inside a network namespace: the same JDK, class path and
+ * JVM flags as this process. The demo and the benchmarks measure clients this way, as a user would run
+ * them, and tests run the real command line the same way.
+ */
+final class ChildJvm {
+    /** The flags tfo4j-core needs; the {@code ./tfo4j} launcher passes the same ones. */
+    static final List<String> FLAGS = List.of("--enable-native-access=ALL-UNNAMED",
+            "--add-exports", "java.base/sun.nio.ch=ALL-UNNAMED",
+            "--add-opens", "java.base/java.net=ALL-UNNAMED");
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+
+    private ChildJvm() {
+    }
+
+    /** The command line that runs {@code tfo4j args...} in a new JVM. */
+    static List<String> command(String... args) {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(FLAGS);
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName()));
+        command.addAll(List.of(args));
+        return command;
+    }
+
+    /**
+     * Runs {@code tfo4j args...} in {@code namespace} to the end (at most {@code timeoutSeconds}) and returns
+     * the JSON lines it wrote to stdout.
+     *
+     * @throws IOException when it fails, times out or writes no JSON; the message holds its stderr
+     */
+    static List<JsonNode> jsonLines(NetNamespace namespace, int timeoutSeconds, String... args) throws IOException {
+        Process process = namespace.command(command(args).toArray(String[]::new)).start();
+        try {
+            process.getOutputStream().close();
+            byte[] out = process.getInputStream().readAllBytes(); // ends when the process does
+            if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+                throw new IOException("tfo4j " + String.join(" ", args) + " did not finish within " + timeoutSeconds + " s");
+            }
+            String err = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+            List<JsonNode> lines = new ArrayList<>();
+            for (String line : new String(out, StandardCharsets.UTF_8).split("\n")) {
+                if (line.startsWith("{")) {
+                    lines.add(MAPPER.readTree(line));
+                }
+            }
+            if (process.exitValue() != 0 && lines.isEmpty()) {
+                throw new IOException("tfo4j " + String.join(" ", args) + " failed (exit " + process.exitValue() + "): " + err.strip());
+            }
+            return lines;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while waiting for tfo4j " + String.join(" ", args), e);
+        } finally {
+            process.destroyForcibly();
+        }
+    }
+}

@@ -1,0 +1,184 @@
+package io.tfo4j.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.tfo4j.http.FastOpenFileServer;
+import io.tfo4j.lab.LinkProfile;
+import io.tfo4j.lab.WanLab;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.HttpURLConnection;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * {@code tfo4j demo}: the round trip Fast Open saves, on this machine. Builds a {@link WanLab} (two hosts
+ * joined by an emulated link with the given round-trip time), runs a {@link FastOpenFileServer} with Fast
+ * Open on the server host, and runs {@code tfo4j get} on the client host twice: plain TCP, then Fast Open.
+ * Prints each request's outcome, time to first byte and round trips, and what Fast Open saved on repeat
+ * requests. Needs what a {@link WanLab} needs (root, iproute2, /dev/net/tun).
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"See the round trip Fast Open saves: two emulated hosts, plain TCP then Fast Open.",
+                "Needs root (network namespaces), iproute2 and /dev/net/tun."})
+final class DemoCommand implements Callable<Integer> {
+    private static final int PORT = 8080;
+    private static final String PAGE = "<!doctype html><title>tfo4j demo</title>\n<p>This page came over an emulated"
+            + " wide-area link.</p>\n";
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--rtt", paramLabel = "TIME", defaultValue = "50ms", converter = MillisConverter.class,
+            description = "Round-trip time of the emulated link (default 50ms; e.g. 10ms, 0.15s).")
+    Duration rtt;
+
+    @Option(names = "--requests", paramLabel = "N", defaultValue = "5",
+            description = "Requests per run, each on a new connection (default 5, at least 2).")
+    int requests;
+
+    @Override
+    public Integer call() throws Exception {
+        if (requests < 2 || requests > 100) {
+            throw new ParameterException(spec.commandLine(), "--requests must be 2 to 100, got " + requests);
+        }
+        if (rtt.compareTo(Duration.ofMillis(1)) < 0 || rtt.compareTo(Duration.ofSeconds(2)) > 0) {
+            throw new ParameterException(spec.commandLine(), "--rtt must be 1ms to 2s, got " + rtt.toMillis() + "ms");
+        }
+        Optional<String> problem = WanLab.unavailableReason();
+        if (problem.isPresent()) {
+            System.err.println("tfo4j demo: cannot build the emulated network here: " + problem.get());
+            return 2;
+        }
+        double rttMillis = rtt.toNanos() / 1e6;
+        Path site = Files.createTempDirectory("tfo4j-demo");
+        Files.writeString(site.resolve("index.html"), PAGE);
+        List<String> accessLog = new CopyOnWriteArrayList<>();
+        try (WanLab lab = WanLab.create(LinkProfile.rtt(rtt));
+             FastOpenFileServer server = lab.server().call(() -> FastOpenFileServer.builder(site)
+                     .bind(WanLab.SERVER_ADDRESS).port(PORT).fastOpen(256).accessLog(accessLog::add).start())) {
+            String url = "http://" + WanLab.SERVER_ADDRESS + ":" + PORT + "/";
+            System.out.printf(Locale.ROOT, "tfo4j demo: a client host (%s) and a server host (%s), %s ms round trip%n",
+                    WanLab.CLIENT_ADDRESS, WanLab.SERVER_ADDRESS, format(rttMillis));
+            System.out.println("  (network namespaces joined by a user-space delay line; this machine's own settings are untouched)");
+            System.out.println("  server: tfo4j serve --fastopen at " + url + " (Fast Open "
+                    + (server.fastOpenStatus().active() ? "on" : "NOT active: " + server.fastOpenStatus().reason()) + ")");
+
+            lab.server().call(() -> warmUp(url));
+            accessLog.clear();
+            List<Row> plain = run(lab, url, false, accessLog);
+            List<Row> fastOpen = run(lab, url, true, accessLog);
+            print("plain TCP: tfo4j get --no-fastopen", plain, rttMillis);
+            print("Fast Open: tfo4j get", fastOpen, rttMillis);
+
+            double plainRepeat = meanTtfb(plain.subList(1, plain.size()));
+            double fastOpenRepeat = meanTtfb(fastOpen.subList(1, fastOpen.size()));
+            double saved = plainRepeat - fastOpenRepeat;
+            System.out.println();
+            System.out.printf(Locale.ROOT, "Fast Open saved %.1f ms per request (%.0f%%) at %s ms RTT%n",
+                    saved, 100 * saved / plainRepeat, format(rttMillis));
+            System.out.printf(Locale.ROOT, "  (mean time to first byte of requests 2 to %d: %.1f ms plain, %.1f ms with Fast Open;"
+                    + " request 1 of the Fast Open run fetched the cookie)%n", requests, plainRepeat, fastOpenRepeat);
+            return 0;
+        } finally {
+            deleteTree(site);
+        }
+    }
+
+    /** One request as the client and the server saw it. */
+    private record Row(int request, String outcome, double ttfbMs, String serverSaw) {
+    }
+
+    private List<Row> run(WanLab lab, String url, boolean fastOpen, List<String> accessLog) throws IOException {
+        int logged = accessLog.size();
+        List<String> args = new ArrayList<>(List.of("get", "--json", "--count", Integer.toString(requests)));
+        if (!fastOpen) {
+            args.add("--no-fastopen");
+        }
+        args.add(url);
+        progress(fastOpen ? "running tfo4j get (Fast Open)..." : "running tfo4j get --no-fastopen...");
+        List<JsonNode> lines = ChildJvm.jsonLines(lab.client(), 60 + requests * 5, args.toArray(String[]::new));
+        progress("");
+        List<Row> rows = new ArrayList<>();
+        for (JsonNode line : lines) {
+            if (line.has("error")) {
+                throw new IOException("request " + line.get("request") + " failed: " + line.get("error").asText());
+            }
+            int index = logged + rows.size();
+            String serverSaw = index < accessLog.size()
+                    ? accessLog.get(index).substring(accessLog.get(index).lastIndexOf("fastopen=") + 9) : "?";
+            rows.add(new Row(line.get("request").asInt(), line.path("fastOpen").path("outcome").asText(),
+                    line.get("ttfbMs").asDouble(), serverSaw));
+        }
+        if (rows.size() != requests) {
+            throw new IOException("tfo4j get reported " + rows.size() + " of " + requests + " requests");
+        }
+        return rows;
+    }
+
+    /**
+     * Requests from the server's own host until its JVM has compiled the request path, so the timed requests
+     * measure the network, not a cold server.
+     */
+    private static Void warmUp(String url) throws IOException {
+        progress("warming the server up...");
+        for (int i = 0; i < 200; i++) {
+            HttpURLConnection connection = (HttpURLConnection) URI.create(url).toURL().openConnection();
+            connection.setRequestProperty("Connection", "close");
+            try (InputStream in = connection.getInputStream()) {
+                in.readAllBytes();
+            } finally {
+                connection.disconnect();
+            }
+        }
+        return null;
+    }
+
+    /** A progress note on the terminal, overwritten by the next one; nothing when stderr is not a terminal. */
+    private static void progress(String note) {
+        if (System.console() != null) {
+            System.err.print("\r\033[K" + (note.isEmpty() ? "" : "  " + note));
+            System.err.flush();
+        }
+    }
+
+    private static void print(String title, List<Row> rows, double rttMillis) {
+        System.out.println();
+        System.out.println(title);
+        System.out.printf("  %-8s %-18s %-12s %20s %12s%n", "request", "client outcome", "server saw",
+                "time to first byte", "round trips");
+        for (Row row : rows) {
+            System.out.printf(Locale.ROOT, "  %-8d %-18s %-12s %17.1f ms %12.2f%n", row.request(), row.outcome(),
+                    row.serverSaw(), row.ttfbMs(), row.ttfbMs() / rttMillis);
+        }
+    }
+
+    private static double meanTtfb(List<Row> rows) {
+        return rows.stream().mapToDouble(Row::ttfbMs).average().orElse(Double.NaN);
+    }
+
+    private static String format(double millis) {
+        return millis == Math.rint(millis) ? Long.toString((long) millis) : String.format(Locale.ROOT, "%.1f", millis);
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        try (var paths = Files.walk(root)) {
+            for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(path);
+            }
+        }
+    }
+}

@@ -1,0 +1,58 @@
+package io.tfo4j.cli;
+
+import io.tfo4j.lab.NetNamespace;
+import io.tfo4j.lab.WanLab;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * {@code tfo4j demo}, run as a user would (a new JVM): plain requests take about two round trips, Fast Open
+ * repeat requests about one, and both the client's TCP_INFO and the server's access log agree on which
+ * requests rode in the SYN.
+ */
+class DemoTest {
+    private static final Pattern ROW = Pattern.compile(
+            "^\\s+(\\d+)\\s+(\\S+)\\s+(\\S+)\\s+([\\d.]+) ms\\s+([\\d.]+)$", Pattern.MULTILINE);
+
+    private record Row(int request, String outcome, String serverSaw, double roundTrips) {
+    }
+
+    @Test
+    void fastOpenRepeatRequestsTakeOneRoundTripAndPlainOnesTwo() throws Exception {
+        assumeTrue(WanLab.unavailableReason().isEmpty(), () -> "skipped: " + WanLab.unavailableReason().orElse(""));
+        String out;
+        try (NetNamespace host = NetNamespace.create(1);
+             CliProcess demo = CliProcess.start(host, new byte[0], "demo", "--rtt", "100ms", "--requests", "3")) {
+            assertEquals(0, demo.awaitExit(90), demo.stderr());
+            out = demo.stdout();
+        }
+        System.out.println(out);
+        List<Row> rows = new ArrayList<>();
+        Matcher matcher = ROW.matcher(out);
+        while (matcher.find()) {
+            rows.add(new Row(Integer.parseInt(matcher.group(1)), matcher.group(2), matcher.group(3),
+                    Double.parseDouble(matcher.group(5))));
+        }
+        assertEquals(6, rows.size(), out);
+        for (Row plain : rows.subList(0, 3)) {
+            assertEquals("NOT_ATTEMPTED", plain.outcome(), out);
+            assertEquals("plain", plain.serverSaw(), out);
+            assertTrue(plain.roundTrips() >= 1.9 && plain.roundTrips() < 3.0, "plain: about 2 round trips: " + plain);
+        }
+        assertEquals("COOKIE_REQUESTED", rows.get(3).outcome(), out);
+        for (Row fastOpen : rows.subList(4, 6)) {
+            assertEquals("SYN_DATA_ACKED", fastOpen.outcome(), out);
+            assertEquals("syn-data", fastOpen.serverSaw(), out);
+            assertTrue(fastOpen.roundTrips() >= 0.9 && fastOpen.roundTrips() < 1.5, "Fast Open: about 1 round trip: " + fastOpen);
+        }
+        assertTrue(out.contains("Fast Open saved ") && out.contains(" per request (") && out.contains("at 100 ms RTT"), out);
+    }
+}
