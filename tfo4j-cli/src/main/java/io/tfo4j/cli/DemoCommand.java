@@ -11,9 +11,6 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.net.HttpURLConnection;
-import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -77,7 +74,8 @@ final class DemoCommand implements Callable<Integer> {
             System.out.println("  server: tfo4j serve --fastopen at " + url + " (Fast Open "
                     + (server.fastOpenStatus().active() ? "on" : "NOT active: " + server.fastOpenStatus().reason()) + ")");
 
-            lab.server().call(() -> warmUp(url));
+            Progress.say("warming the server up...");
+            lab.server().call(() -> ServerWarmUp.run(url));
             accessLog.clear();
             List<Row> plain = run(lab, url, false, accessLog);
             List<Row> fastOpen = run(lab, url, true, accessLog);
@@ -94,7 +92,7 @@ final class DemoCommand implements Callable<Integer> {
                     + " request 1 of the Fast Open run fetched the cookie)%n", requests, plainRepeat, fastOpenRepeat);
             return 0;
         } finally {
-            deleteTree(site);
+            BenchReport.deleteTree(site);
         }
     }
 
@@ -109,9 +107,9 @@ final class DemoCommand implements Callable<Integer> {
             args.add("--no-fastopen");
         }
         args.add(url);
-        progress(fastOpen ? "running tfo4j get (Fast Open)..." : "running tfo4j get --no-fastopen...");
+        Progress.say(fastOpen ? "running tfo4j get (Fast Open)..." : "running tfo4j get --no-fastopen...");
         List<JsonNode> lines = ChildJvm.jsonLines(lab.client(), 60 + requests * 5, args.toArray(String[]::new));
-        progress("");
+        Progress.done();
         List<Row> rows = new ArrayList<>();
         for (JsonNode line : lines) {
             if (line.has("error")) {
@@ -127,32 +125,6 @@ final class DemoCommand implements Callable<Integer> {
             throw new IOException("tfo4j get reported " + rows.size() + " of " + requests + " requests");
         }
         return rows;
-    }
-
-    /**
-     * Requests from the server's own host until its JVM has compiled the request path, so the timed requests
-     * measure the network, not a cold server.
-     */
-    private static Void warmUp(String url) throws IOException {
-        progress("warming the server up...");
-        for (int i = 0; i < 200; i++) {
-            HttpURLConnection connection = (HttpURLConnection) URI.create(url).toURL().openConnection();
-            connection.setRequestProperty("Connection", "close");
-            try (InputStream in = connection.getInputStream()) {
-                in.readAllBytes();
-            } finally {
-                connection.disconnect();
-            }
-        }
-        return null;
-    }
-
-    /** A progress note on the terminal, overwritten by the next one; nothing when stderr is not a terminal. */
-    private static void progress(String note) {
-        if (System.console() != null) {
-            System.err.print("\r\033[K" + (note.isEmpty() ? "" : "  " + note));
-            System.err.flush();
-        }
     }
 
     private static void print(String title, List<Row> rows, double rttMillis) {
@@ -174,11 +146,4 @@ final class DemoCommand implements Callable<Integer> {
         return millis == Math.rint(millis) ? Long.toString((long) millis) : String.format(Locale.ROOT, "%.1f", millis);
     }
 
-    private static void deleteTree(Path root) throws IOException {
-        try (var paths = Files.walk(root)) {
-            for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(path);
-            }
-        }
-    }
 }

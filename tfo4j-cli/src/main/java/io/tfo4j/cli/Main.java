@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "tfo4j", mixinStandardHelpOptions = true, version = "tfo4j 0.1.0",
         description = "TCP Fast Open for the JVM: probe this host, test it end to end, talk TCP and HTTP with Fast Open.",
         subcommands = {DemoCommand.class, ProbeCommand.class, SelftestCommand.class, NcCommand.class, GetCommand.class,
-                ServeCommand.class,
+                ServeCommand.class, BenchCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec

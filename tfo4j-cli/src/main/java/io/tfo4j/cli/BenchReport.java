@@ -1,0 +1,194 @@
+package io.tfo4j.cli;
+
+import io.tfo4j.FastOpenSupport;
+import org.HdrHistogram.Histogram;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/** The files {@code tfo4j bench} writes: a Markdown report, a CSV and an SVG chart. */
+final class BenchReport {
+    private static final String[] COLORS = {"#1b6ca8", "#9bbfe0", "#e07a1f", "#7a7a7a", "#3a9d5d", "#b5475c"};
+
+    private BenchReport() {
+    }
+
+    /**
+     * One pair at one RTT: percentiles of time to first byte in milliseconds, or why it was not measured.
+     *
+     * @param fastOpenAtServer connections the server's kernel took with SYN data (TCPFastOpenPassive), of
+     *                         {@code connections} made in all (warm-up included)
+     */
+    record LatencyRow(String pair, String client, double rttMs, long count, double p50, double p90, double p99,
+                      double mean, long fastOpenAtServer, int connections, String skipped, String error) {
+        static LatencyRow measured(LatencyPair pair, double rttMs, Histogram h, long fastOpenAtServer, int connections) {
+            return new LatencyRow(pair.name(), pair.client(), rttMs, h.getTotalCount(), h.getValueAtPercentile(50) / 1e3,
+                    h.getValueAtPercentile(90) / 1e3, h.getValueAtPercentile(99) / 1e3, h.getMean() / 1e3,
+                    fastOpenAtServer, connections, null, null);
+        }
+
+        static LatencyRow skipped(LatencyPair pair, double rttMs, String why) {
+            return new LatencyRow(pair.name(), pair.client(), rttMs, 0, 0, 0, 0, 0, 0, 0, why, null);
+        }
+
+        static LatencyRow failed(LatencyPair pair, double rttMs, String error) {
+            return new LatencyRow(pair.name(), pair.client(), rttMs, 0, 0, 0, 0, 0, 0, 0, null, error);
+        }
+
+        boolean measured() {
+            return skipped == null && error == null;
+        }
+    }
+
+    /** A number without trailing ".0". */
+    static String number(double value) {
+        return value == Math.rint(value) ? Long.toString((long) value) : String.format(Locale.ROOT, "%.1f", value);
+    }
+
+    /** What this report was measured on: kernel, CPU, JDK, date. */
+    static String machine() {
+        String cpu = "unknown CPU";
+        try {
+            cpu = Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
+                    .findFirst().map(l -> l.substring(l.indexOf(':') + 1).trim()).orElse(cpu);
+        } catch (IOException e) {
+            // keep "unknown CPU"
+        }
+        FastOpenSupport host = FastOpenSupport.current();
+        return host.osName() + " " + host.kernelRelease() + ", " + Runtime.getRuntime().availableProcessors() + " x "
+                + cpu + ", JDK " + Runtime.version() + " (" + System.getProperty("java.vendor") + "), "
+                + Instant.now().truncatedTo(ChronoUnit.SECONDS);
+    }
+
+    static void writeLatency(Path dir, List<LatencyRow> rows, int requests, int warmup, double seconds) throws IOException {
+        StringBuilder md = new StringBuilder();
+        md.append("# tfo4j bench latency\n\n");
+        md.append("Time to first byte of repeat connections, each request on a new connection, across an emulated link\n")
+                .append("(two network namespaces joined by tfo4j-lab's delay line). ").append(requests)
+                .append(" measured requests per pair and RTT after ").append(warmup)
+                .append(" unmeasured ones (the first fetches the Fast Open cookie).\n")
+                .append("The floor is 1.0 RTT with Fast Open and 2.0 without. \"server TFO\" is the server kernel's")
+                .append(" TCPFastOpenPassive count over all the pair's connections.\n\n");
+        md.append("Machine: ").append(machine()).append(". Took ").append(number(Math.round(seconds))).append(" s.\n\n");
+        md.append("| pair | RTT ms | n | p50 ms | p90 ms | p99 ms | p50 / RTT | p90 / RTT | p99 / RTT | server TFO |\n");
+        md.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        StringBuilder csv = new StringBuilder("pair,client,rtt_ms,n,p50_ms,p90_ms,p99_ms,mean_ms,p50_rtt,p90_rtt,p99_rtt,"
+                + "server_fast_open,connections,note\n");
+        for (LatencyRow row : rows) {
+            if (!row.measured()) {
+                String note = row.skipped() != null ? "skipped: " + row.skipped() : "failed: " + row.error();
+                md.append("| ").append(row.pair()).append(" | ").append(number(row.rttMs())).append(" | ")
+                        .append(note.replace("|", "/")).append(" |||||||||\n");
+                csv.append(csvField(row.pair())).append(',').append(csvField(row.client())).append(',')
+                        .append(number(row.rttMs())).append(",,,,,,,,,,,").append(csvField(note)).append('\n');
+                continue;
+            }
+            md.append(String.format(Locale.ROOT, "| %s | %s | %d | %.1f | %.1f | %.1f | %.3f | %.3f | %.3f | %d of %d |%n",
+                    row.pair(), number(row.rttMs()), row.count(), row.p50(), row.p90(), row.p99(),
+                    row.p50() / row.rttMs(), row.p90() / row.rttMs(), row.p99() / row.rttMs(), row.fastOpenAtServer(),
+                    row.connections()));
+            csv.append(String.format(Locale.ROOT, "%s,%s,%s,%d,%.3f,%.3f,%.3f,%.3f,%.4f,%.4f,%.4f,%d,%d,%n",
+                    csvField(row.pair()), csvField(row.client()), number(row.rttMs()), row.count(), row.p50(), row.p90(),
+                    row.p99(), row.mean(), row.p50() / row.rttMs(), row.p90() / row.rttMs(), row.p99() / row.rttMs(),
+                    row.fastOpenAtServer(), row.connections()));
+        }
+        md.append("\nWhat each client's time to first byte spans:\n\n");
+        Set<String> seen = new LinkedHashSet<>();
+        for (LatencyRow row : rows) {
+            if (seen.add(row.pair())) {
+                md.append("- ").append(row.pair()).append(": ").append(row.client()).append('\n');
+            }
+        }
+        Files.writeString(dir.resolve("latency.md"), md);
+        Files.writeString(dir.resolve("latency.csv"), csv);
+        Files.writeString(dir.resolve("latency.svg"), latencyChart(rows));
+    }
+
+    private static String csvField(String text) {
+        return text.contains(",") || text.contains("\"") ? "\"" + text.replace("\"", "\"\"") + "\"" : text;
+    }
+
+    /** Grouped bars: for each RTT, each pair's p50 as a multiple of the RTT, with the 1.0 and 2.0 floors marked. */
+    static String latencyChart(List<LatencyRow> rows) {
+        List<Double> rtts = rows.stream().map(LatencyRow::rttMs).distinct().sorted().toList();
+        List<String> pairs = rows.stream().map(LatencyRow::pair).distinct().toList();
+        int width = 900;
+        int height = 460;
+        int left = 60;
+        int top = 40;
+        int plotHeight = 300;
+        int plotWidth = width - left - 20;
+        double yMax = 3.0;
+        double groupWidth = (double) plotWidth / Math.max(1, rtts.size());
+        double barWidth = groupWidth * 0.8 / Math.max(1, pairs.size());
+        StringBuilder svg = new StringBuilder();
+        svg.append("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"").append(width).append("\" height=\"").append(height)
+                .append("\" font-family=\"sans-serif\" font-size=\"12\">\n");
+        svg.append("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n");
+        svg.append("<text x=\"").append(left).append("\" y=\"22\" font-size=\"15\">Time to first byte of repeat"
+                + " connections, p50, in round trips</text>\n");
+        for (double y = 0; y <= yMax; y += 0.5) {
+            double py = top + plotHeight - y / yMax * plotHeight;
+            boolean floor = y == 1.0 || y == 2.0;
+            svg.append(String.format(Locale.ROOT, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"%s\"%s/>%n",
+                    left, py, left + plotWidth, py, floor ? "#444" : "#ddd", floor ? " stroke-dasharray=\"6 4\"" : ""));
+            svg.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%.1f</text>%n",
+                    left - 6, py + 4, y));
+        }
+        for (int g = 0; g < rtts.size(); g++) {
+            double gx = left + g * groupWidth + groupWidth * 0.1;
+            for (int p = 0; p < pairs.size(); p++) {
+                String pair = pairs.get(p);
+                double rtt = rtts.get(g);
+                LatencyRow row = rows.stream().filter(r -> r.pair().equals(pair) && r.rttMs() == rtt).findFirst().orElse(null);
+                double x = gx + p * barWidth;
+                if (row == null || !row.measured()) {
+                    svg.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" font-size=\"10\" text-anchor=\"middle\">n/a</text>%n",
+                            x + barWidth / 2, top + plotHeight - 4));
+                    continue;
+                }
+                double value = row.p50() / rtt;
+                double barHeight = Math.min(value, yMax) / yMax * plotHeight;
+                svg.append(String.format(Locale.ROOT, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\">"
+                                + "<title>%s at %s ms: p50 %.1f ms = %.3f RTT</title></rect>%n", x, top + plotHeight - barHeight,
+                        barWidth * 0.9, barHeight, COLORS[p % COLORS.length], escape(pair), number(rtt), row.p50(), value));
+                svg.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"9\" text-anchor=\"middle\">%.2f</text>%n",
+                        x + barWidth * 0.45, top + plotHeight - barHeight - 3, value));
+            }
+            svg.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s ms RTT</text>%n",
+                    left + g * groupWidth + groupWidth / 2, top + plotHeight + 18, number(rtts.get(g))));
+        }
+        int legendY = top + plotHeight + 40;
+        for (int p = 0; p < pairs.size(); p++) {
+            int y = legendY + p * 16;
+            svg.append(String.format(Locale.ROOT, "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"12\" fill=\"%s\"/>"
+                    + "<text x=\"%d\" y=\"%d\">%s</text>%n", left, y, COLORS[p % COLORS.length], left + 18, y + 10, escape(pairs.get(p))));
+        }
+        svg.append("</svg>\n");
+        return svg.toString();
+    }
+
+    private static String escape(String text) {
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
+    }
+
+    static void deleteTree(Path root) throws IOException {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (var paths = Files.walk(root)) {
+            for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(path);
+            }
+        }
+    }
+}

@@ -1,0 +1,95 @@
+package io.tfo4j.cli;
+
+import io.tfo4j.http.FastOpenFileServer;
+import io.tfo4j.lab.WanLab;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The servers of one {@code tfo4j bench latency} lab, all on the lab's server host with Fast Open on, all
+ * serving the same page: {@code tfo4j serve} (in this JVM) on {@value #SERVE}, nginx on {@value #NGINX},
+ * Netty epoll on {@value #NETTY} (a child JVM). A server that cannot start is noted, not faked.
+ */
+final class LatencyServers implements AutoCloseable {
+    static final int SERVE = 8080;
+    static final int NGINX = 8081;
+    static final int NETTY = 8082;
+    static final String PAGE = "/index.html";
+
+    private final Map<Integer, String> unavailable = new HashMap<>();
+    private FastOpenFileServer serve;
+    private Nginx nginx;
+    private Process netty;
+
+    private LatencyServers() {
+    }
+
+    /** Starts every server it can in {@code lab}'s server host, serving {@code site}, and warms the JVM ones up. */
+    static LatencyServers start(WanLab lab, Path site) throws IOException {
+        LatencyServers servers = new LatencyServers();
+        try {
+            servers.serve = lab.server().call(() -> FastOpenFileServer.builder(site).bind(WanLab.SERVER_ADDRESS)
+                    .port(SERVE).fastOpen(256).start());
+            lab.server().call(() -> ServerWarmUp.run(url(SERVE)));
+            Optional<String> noNginx = Nginx.unavailableReason();
+            if (noNginx.isPresent()) {
+                servers.unavailable.put(NGINX, noNginx.get());
+            } else {
+                servers.nginx = Nginx.start(lab.server(), WanLab.SERVER_ADDRESS, NGINX, site);
+            }
+            servers.netty = lab.server().command(ChildJvm.command("peer", "netty-server", "--bind",
+                    WanLab.SERVER_ADDRESS, "--port", Integer.toString(NETTY), "--fastopen",
+                    "--body-file", site.resolve(PAGE.substring(1)).toString()).toArray(String[]::new))
+                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            try {
+                Listening.await(lab.server(), WanLab.SERVER_ADDRESS, NETTY, servers.netty);
+                lab.server().call(() -> ServerWarmUp.run(url(NETTY)));
+            } catch (IOException e) {
+                servers.unavailable.put(NETTY, "the Netty server did not start: " + e.getMessage());
+            }
+            return servers;
+        } catch (IOException | RuntimeException e) {
+            servers.close();
+            throw e;
+        }
+    }
+
+    static String url(int port) {
+        return "http://" + WanLab.SERVER_ADDRESS + ":" + port + PAGE;
+    }
+
+    /** Why the server on {@code port} is not running, or empty. */
+    Optional<String> unavailable(int port) {
+        return Optional.ofNullable(unavailable.get(port));
+    }
+
+    @Override
+    public void close() throws IOException {
+        if (netty != null) {
+            netty.destroy();
+            try {
+                if (!netty.waitFor(5, TimeUnit.SECONDS)) {
+                    netty.destroyForcibly();
+                }
+            } catch (InterruptedException e) {
+                netty.destroyForcibly();
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (nginx != null) {
+            nginx.close();
+        }
+        if (serve != null) {
+            try {
+                serve.close();
+            } catch (Exception e) {
+                throw new IOException("stopping tfo4j serve: " + e.getMessage(), e);
+            }
+        }
+    }
+}
