@@ -1,6 +1,7 @@
 package io.tfo4j.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.tfo4j.lab.Nginx;
 import io.tfo4j.lab.WanLab;
 
 import java.io.IOException;

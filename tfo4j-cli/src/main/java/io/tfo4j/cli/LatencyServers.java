@@ -1,6 +1,8 @@
 package io.tfo4j.cli;
 
 import io.tfo4j.http.FastOpenFileServer;
+import io.tfo4j.lab.Listening;
+import io.tfo4j.lab.Nginx;
 import io.tfo4j.lab.WanLab;
 
 import java.io.IOException;

@@ -3,6 +3,7 @@ package io.tfo4j.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tfo4j.FastOpenCounters;
 import io.tfo4j.lab.DelayLine;
+import io.tfo4j.lab.Nginx;
 import io.tfo4j.lab.NetNamespace;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -13,6 +14,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,6 +38,8 @@ class InteropTest {
     private static final Duration ONE_WAY = Duration.ofMillis(50);
     private static final double RTT_MS = 2 * ONE_WAY.toMillis();
 
+    @TempDir
+    Path nginxSite;
     private NetNamespace client;
     private NetNamespace server;
     private DelayLine link;
@@ -63,48 +67,19 @@ class InteropTest {
         }
     }
 
-    /** nginx with {@code listen SERVER:8080 fastopen=256} in the server namespace; stopped by {@link #stopNginx}. */
-    private record Nginx(Process process, Path prefix) {
-    }
-
+    /** nginx with {@code listen SERVER:8080 fastopen=256} in the server namespace, serving "hello from nginx". */
     private Nginx startNginx() throws Exception {
-        Path nginx = Path.of("/usr/sbin/nginx");
-        assumeTrue(Files.isExecutable(nginx), "skipped: nginx is not installed (apt-get install nginx-light)");
-        Path prefix = Files.createTempDirectory("tfo4j-nginx");
-        Path config = prefix.resolve("nginx.conf");
-        Files.writeString(config, String.join("\n",
-                "daemon off;",
-                "worker_processes 1;",
-                "pid " + prefix.resolve("nginx.pid") + ";",
-                "error_log " + prefix.resolve("error.log") + ";",
-                "events { worker_connections 64; }",
-                "http {",
-                "  access_log off;",
-                "  client_body_temp_path " + prefix.resolve("body") + ";",
-                "  proxy_temp_path " + prefix.resolve("proxy") + ";",
-                "  server {",
-                "    listen " + SERVER + ":8080 fastopen=256;",
-                "    location / { return 200 \"hello from nginx\\n\"; }",
-                "  }",
-                "}", ""));
-        Process process = server.command(nginx.toString(), "-p", prefix.toString(), "-c", config.toString())
-                .redirectErrorStream(true).redirectOutput(prefix.resolve("stdout.log").toFile()).start();
-        awaitListening(server, 8080);
-        return new Nginx(process, prefix);
-    }
-
-    private static void stopNginx(Nginx nginx) throws Exception {
-        nginx.process().destroy();
-        if (!nginx.process().waitFor(5, TimeUnit.SECONDS)) {
-            nginx.process().destroyForcibly();
-        }
-        deleteTree(nginx.prefix());
+        assumeTrue(Nginx.unavailableReason().isEmpty(), () -> "skipped: " + Nginx.unavailableReason().orElse(""));
+        // nginx's worker runs as an unprivileged user: the directory must be readable by all.
+        Files.setPosixFilePermissions(nginxSite, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path index = Files.writeString(nginxSite.resolve("index.html"), "hello from nginx\n");
+        Files.setPosixFilePermissions(index, PosixFilePermissions.fromString("rw-r--r--"));
+        return Nginx.start(server, SERVER, 8080, nginxSite);
     }
 
     @Test
     void ncAgainstNginxFastOpenSavesOneRoundTripFromTheSecondConnection() throws Exception {
-        Nginx nginx = startNginx();
-        try {
+        try (Nginx nginx = startNginx()) {
             FastOpenCounters before = server.call(FastOpenCounters::read);
             byte[] request = "GET / HTTP/1.0\r\nHost: tfo4j\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
             List<JsonNode> lines = new ArrayList<>();
@@ -119,15 +94,12 @@ class InteropTest {
             assertEquals("COOKIE_REQUESTED", lines.get(0).get("outcome").asText());
             assertEquals(2, server.call(FastOpenCounters::read).minus(before).passive(), "nginx's TCPFastOpenPassive");
             assertRoundTrips(lines);
-        } finally {
-            stopNginx(nginx);
         }
     }
 
     @Test
     void getAgainstNginxSendsSafeRequestsInTheSynAndUnsafeOnesAfterTheHandshake() throws Exception {
-        Nginx nginx = startNginx();
-        try {
+        try (Nginx nginx = startNginx()) {
             String url = "http://" + SERVER + ":8080/";
             List<JsonNode> gets;
             try (CliProcess get = CliProcess.run(client, new byte[0], "get", "--json", "--count", "3", url)) {
@@ -142,7 +114,7 @@ class InteropTest {
             List<JsonNode> posts;
             FastOpenCounters before = server.call(FastOpenCounters::read);
             try (CliProcess post = CliProcess.run(client, new byte[0], "get", "--json", "--count", "2",
-                    "--method", "POST", "--data", "x=1", url)) {
+                    "--method", "POST", "--data", "x=1", url + Nginx.OK_PATH.substring(1))) {
                 assertEquals(0, post.awaitExit(5), post.stderr());
                 posts = stdoutJson(post);
             }
@@ -150,8 +122,6 @@ class InteropTest {
             assertEquals(List.of(false, false), posts.stream().map(l -> l.get("synData").asBoolean()).toList());
             assertTrue(posts.getFirst().get("reason").asText().contains("not a safe method"), posts.toString());
             assertEquals(0, server.call(FastOpenCounters::read).minus(before).passive(), "no Fast Open child for POST");
-        } finally {
-            stopNginx(nginx);
         }
     }
 
@@ -368,13 +338,5 @@ class InteropTest {
             Thread.sleep(50);
         }
         throw new AssertionError("nothing listens on port " + port + " in " + namespace + " after 20 s");
-    }
-
-    private static void deleteTree(Path root) throws IOException {
-        try (var paths = Files.walk(root)) {
-            for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(path);
-            }
-        }
     }
 }

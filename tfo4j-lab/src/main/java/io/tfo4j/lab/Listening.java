@@ -1,6 +1,4 @@
-package io.tfo4j.cli;
-
-import io.tfo4j.lab.NetNamespace;
+package io.tfo4j.lab;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -8,7 +6,7 @@ import java.net.Socket;
 import java.util.concurrent.TimeUnit;
 
 /** Waits until a server started in a namespace accepts connections. */
-final class Listening {
+public final class Listening {
     private static final long TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(20);
 
     private Listening() {
@@ -19,7 +17,7 @@ final class Listening {
      *
      * @throws IOException when {@code process} (if any) exits first, or nothing answers in time
      */
-    static void await(NetNamespace namespace, String address, int port, Process process) throws IOException {
+    public static void await(NetNamespace namespace, String address, int port, Process process) throws IOException {
         long deadline = System.nanoTime() + TIMEOUT_NANOS;
         while (System.nanoTime() < deadline) {
             if (process != null && !process.isAlive()) {

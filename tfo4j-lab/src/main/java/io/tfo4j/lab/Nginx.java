@@ -1,6 +1,4 @@
-package io.tfo4j.cli;
-
-import io.tfo4j.lab.NetNamespace;
+package io.tfo4j.lab;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -10,12 +8,16 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
- * nginx, a Fast Open server nobody here wrote, run for a benchmark inside a namespace: one worker,
- * {@code listen ADDRESS:PORT fastopen=256}, serving one directory, no access log. Its files live in a
- * temporary prefix that {@link #close()} removes.
+ * nginx, a Fast Open server nobody here wrote, run inside a {@link NetNamespace} as a peer for tests and
+ * benchmarks: one worker, {@code listen ADDRESS:PORT fastopen=256}, serving one directory (which its
+ * unprivileged worker must be able to read), no access log. Its configuration and logs live in a temporary
+ * prefix that {@link #close()} removes. Needs {@code /usr/sbin/nginx} (Debian: nginx-light).
  */
-final class Nginx implements AutoCloseable {
-    static final Path BINARY = Path.of("/usr/sbin/nginx");
+public final class Nginx implements AutoCloseable {
+    /** A path nginx answers with 200 and "ok" whatever the method: static files refuse POST with 405. */
+    public static final String OK_PATH = "/ok";
+    /** Where Debian's nginx packages put it. */
+    public static final Path BINARY = Path.of("/usr/sbin/nginx");
 
     private final Process process;
     private final Path prefix;
@@ -26,13 +28,17 @@ final class Nginx implements AutoCloseable {
     }
 
     /** Why nginx cannot run here, or empty. */
-    static Optional<String> unavailableReason() {
+    public static Optional<String> unavailableReason() {
         return Files.isExecutable(BINARY) ? Optional.empty()
                 : Optional.of("nginx is not installed (apt-get install nginx-light)");
     }
 
-    /** Starts nginx in {@code namespace} and waits until it answers on {@code address:port}. */
-    static Nginx start(NetNamespace namespace, String address, int port, Path root) throws IOException {
+    /**
+     * Starts nginx in {@code namespace} and waits until it accepts connections on {@code address:port}.
+     *
+     * @throws IOException when it does not start; the message quotes its error log
+     */
+    public static Nginx start(NetNamespace namespace, String address, int port, Path root) throws IOException {
         Path prefix = Files.createTempDirectory("tfo4j-nginx");
         Path config = prefix.resolve("nginx.conf");
         Files.writeString(config, String.join("\n",
@@ -48,6 +54,7 @@ final class Nginx implements AutoCloseable {
                 "  server {",
                 "    listen " + address + ":" + port + " fastopen=256;",
                 "    root " + root.toAbsolutePath() + ";",
+                "    location = " + OK_PATH + " { return 200 \"ok\\n\"; }",
                 "  }",
                 "}", ""));
         Process process = namespace.command(BINARY.toString(), "-p", prefix.toString(), "-c", config.toString())
@@ -63,6 +70,7 @@ final class Nginx implements AutoCloseable {
         return nginx;
     }
 
+    /** Stops nginx (SIGTERM, then SIGKILL after 5 s) and removes its prefix. */
     @Override
     public void close() throws IOException {
         process.destroy();
