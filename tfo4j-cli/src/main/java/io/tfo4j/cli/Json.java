@@ -6,13 +6,14 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.util.Map;
 
 /** One JSON object per line, written with Jackson. */
-final class Json {
+public final class Json {
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
     private Json() {
     }
 
-    static String line(Map<String, ?> object) {
+    /** {@code object} as one line of JSON. */
+    public static String line(Map<String, ?> object) {
         try {
             return MAPPER.writeValueAsString(object);
         } catch (JsonProcessingException e) {

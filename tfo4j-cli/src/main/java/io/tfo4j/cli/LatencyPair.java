@@ -50,7 +50,7 @@ record LatencyPair(String name, String client, int port, Optional<String> missin
                         (lab, url, count) -> cli(lab, count, "get", "--json", "--count", Integer.toString(count), url)),
                 new LatencyPair("JDK HttpClient -> tfo4j serve (no Fast Open)",
                         "java.net.http.HttpClient: send to response headers", LatencyServers.SERVE, Optional.empty(),
-                        (lab, url, count) -> cli(lab, count, "peer", "jdk-client", "--count", Integer.toString(count), url)),
+                        (lab, url, count) -> cli(lab, count, "peer", "jdk-client", "--json", "--count", Integer.toString(count), url)),
                 new LatencyPair("Netty epoll -> Netty epoll (Fast Open)",
                         "Netty client with TCP_FASTOPEN_CONNECT: request written to response headers",
                         LatencyServers.NETTY, Optional.empty(),

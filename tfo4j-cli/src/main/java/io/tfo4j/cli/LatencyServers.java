@@ -46,7 +46,7 @@ final class LatencyServers implements AutoCloseable {
             }
             servers.netty = lab.server().command(ChildJvm.command("peer", "netty-server", "--bind",
                     WanLab.SERVER_ADDRESS, "--port", Integer.toString(NETTY), "--fastopen",
-                    "--body-file", site.resolve(PAGE.substring(1)).toString()).toArray(String[]::new))
+                    "--body", site.resolve(PAGE.substring(1)).toString()).toArray(String[]::new))
                     .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
             try {
                 Listening.await(lab.server(), WanLab.SERVER_ADDRESS, NETTY, servers.netty);

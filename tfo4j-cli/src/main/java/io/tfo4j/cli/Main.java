@@ -1,5 +1,6 @@
 package io.tfo4j.cli;
 
+import io.tfo4j.cli.peer.PeerCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -7,7 +8,7 @@ import picocli.CommandLine.Command;
 @Command(name = "tfo4j", mixinStandardHelpOptions = true, version = "tfo4j 0.1.0",
         description = "TCP Fast Open for the JVM: probe this host, test it end to end, talk TCP and HTTP with Fast Open.",
         subcommands = {DemoCommand.class, ProbeCommand.class, SelftestCommand.class, NcCommand.class, GetCommand.class,
-                ServeCommand.class, BenchCommand.class,
+                ServeCommand.class, BenchCommand.class, PeerCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec

@@ -66,10 +66,19 @@ final class CliProcess implements AutoCloseable {
         return Files.readString(stderr, StandardCharsets.UTF_8);
     }
 
+    /** The JSON lines tfo4j wrote to stdout. */
+    List<JsonNode> stdoutJson() throws IOException {
+        return json(stdout());
+    }
+
     /** The JSON lines tfo4j wrote to stderr. */
     List<JsonNode> jsonLines() throws IOException {
+        return json(stderr());
+    }
+
+    private static List<JsonNode> json(String text) throws IOException {
         List<JsonNode> lines = new ArrayList<>();
-        for (String line : stderr().split("\n")) {
+        for (String line : text.split("\n")) {
             if (line.startsWith("{")) {
                 lines.add(MAPPER.readTree(line));
             }

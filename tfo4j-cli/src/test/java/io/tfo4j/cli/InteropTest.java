@@ -18,7 +18,6 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -40,30 +39,21 @@ class InteropTest {
 
     @TempDir
     Path nginxSite;
+    private DelayedHosts hosts;
     private NetNamespace client;
     private NetNamespace server;
-    private DelayLine link;
 
     @BeforeEach
     void createHosts() throws IOException {
-        assumeTrue(NetNamespace.unavailableReason().isEmpty(),
-                () -> "skipped: " + NetNamespace.unavailableReason().orElse(""));
-        assumeTrue(Files.exists(Path.of("/dev/net/tun")), "skipped: no /dev/net/tun for the delay line");
-        client = NetNamespace.create(3);
-        server = NetNamespace.create(3);
-        link = DelayLine.connect(client, CLIENT, server, SERVER, ONE_WAY);
+        hosts = DelayedHosts.open(CLIENT, SERVER, ONE_WAY);
+        client = hosts.client();
+        server = hosts.server();
     }
 
     @AfterEach
-    void closeHosts() throws Exception {
-        if (link != null) {
-            link.close();
-        }
-        if (server != null) {
-            server.close();
-        }
-        if (client != null) {
-            client.close();
+    void closeHosts() {
+        if (hosts != null) {
+            hosts.close();
         }
     }
 
@@ -89,11 +79,11 @@ class InteropTest {
                     lines.add(nc.jsonLines().getFirst());
                 }
             }
-            report("tfo4j nc -> nginx fastopen", lines);
+            hosts.report("tfo4j nc -> nginx fastopen", lines);
             assertEquals(List.of(false, true, true), lines.stream().map(l -> l.get("synData").asBoolean()).toList());
             assertEquals("COOKIE_REQUESTED", lines.get(0).get("outcome").asText());
             assertEquals(2, server.call(FastOpenCounters::read).minus(before).passive(), "nginx's TCPFastOpenPassive");
-            assertRoundTrips(lines);
+            hosts.assertRoundTrips(lines);
         }
     }
 
@@ -104,21 +94,21 @@ class InteropTest {
             List<JsonNode> gets;
             try (CliProcess get = CliProcess.run(client, new byte[0], "get", "--json", "--count", "3", url)) {
                 assertEquals(0, get.awaitExit(5), get.stderr());
-                gets = stdoutJson(get);
+                gets = get.stdoutJson();
             }
-            report("tfo4j get -> nginx fastopen", gets);
+            hosts.report("tfo4j get -> nginx fastopen", gets);
             assertEquals(List.of(200, 200, 200), gets.stream().map(l -> l.get("status").asInt()).toList());
             assertEquals(List.of(false, true, true), gets.stream().map(l -> l.get("synData").asBoolean()).toList());
-            assertRoundTrips(gets);
+            hosts.assertRoundTrips(gets);
 
             List<JsonNode> posts;
             FastOpenCounters before = server.call(FastOpenCounters::read);
             try (CliProcess post = CliProcess.run(client, new byte[0], "get", "--json", "--count", "2",
                     "--method", "POST", "--data", "x=1", url + Nginx.OK_PATH.substring(1))) {
                 assertEquals(0, post.awaitExit(5), post.stderr());
-                posts = stdoutJson(post);
+                posts = post.stdoutJson();
             }
-            report("tfo4j get --method POST -> nginx fastopen", posts);
+            hosts.report("tfo4j get --method POST -> nginx fastopen", posts);
             assertEquals(List.of(false, false), posts.stream().map(l -> l.get("synData").asBoolean()).toList());
             assertTrue(posts.getFirst().get("reason").asText().contains("not a safe method"), posts.toString());
             assertEquals(0, server.call(FastOpenCounters::read).minus(before).passive(), "no Fast Open child for POST");
@@ -132,7 +122,7 @@ class InteropTest {
         command.addAll(List.of(args));
         CliProcess serve = CliProcess.start(server, new byte[0], command.toArray(String[]::new));
         try {
-            awaitListening(server, 8081);
+            DelayedHosts.awaitListening(server, 8081);
         } catch (AssertionError e) {
             serve.close();
             throw new AssertionError(e.getMessage() + "; tfo4j serve said: " + serve.stderr(), e);
@@ -181,8 +171,8 @@ class InteropTest {
                 ((com.fasterxml.jackson.databind.node.ObjectNode) lines.get(i)).put("synData", log.get(i).contains("syn-data"));
             }
             ((com.fasterxml.jackson.databind.node.ObjectNode) post).put("synData", log.get(3).contains("syn-data"));
-            report("curl --tcp-fastopen -> tfo4j serve --fastopen (synData from the access log)", lines);
-            report("curl --tcp-fastopen -d x=1 -> tfo4j serve --fastopen (early data: wait)", List.of(post));
+            hosts.report("curl --tcp-fastopen -> tfo4j serve --fastopen (synData from the access log)", lines);
+            hosts.report("curl --tcp-fastopen -d x=1 -> tfo4j serve --fastopen (early data: wait)", List.of(post));
             assertEquals(List.of(200, 200, 200, 200), java.util.stream.Stream.concat(lines.stream(), java.util.stream.Stream.of(post))
                     .map(l -> l.get("status").asInt()).toList());
             assertTrue(log.get(0).contains("\"GET /index.html HTTP/1.1\" 200 30 fastopen=plain"), log.get(0));
@@ -190,7 +180,7 @@ class InteropTest {
             assertTrue(log.get(2).endsWith(" fastopen=syn-data"), log.get(2));
             assertTrue(log.get(3).contains("\"POST /echo HTTP/1.1\" 200 3 fastopen=syn-data early-data=held-"), log.get(3));
             assertEquals(3, server.call(FastOpenCounters::read).minus(before).passive(), "TCPFastOpenPassive");
-            assertRoundTrips(lines);
+            hosts.assertRoundTrips(lines);
             // Held for the handshake: the POST is answered after about two round trips, like plain TCP.
             double postRtt = post.get("ttfbMs").asDouble() / RTT_MS;
             assertTrue(postRtt >= 1.9 && postRtt < 3.0, "the held POST took " + postRtt + " RTT, expected about 2");
@@ -222,9 +212,9 @@ class InteropTest {
             try (CliProcess post = CliProcess.run(client, new byte[0], "get", "--json", "--count", "2",
                     "--method", "POST", "--data", "x=1", "--unsafe-in-syn", url)) {
                 assertEquals(0, post.awaitExit(5), post.stderr());
-                posts = stdoutJson(post);
+                posts = post.stdoutJson();
             }
-            report("tfo4j get --method POST --unsafe-in-syn -> tfo4j serve --early-data=reject", posts);
+            hosts.report("tfo4j get --method POST --unsafe-in-syn -> tfo4j serve --early-data=reject", posts);
             assertEquals(List.of(200, 200), posts.stream().map(l -> l.get("status").asInt()).toList());
             assertTrue(posts.get(0).path("retriedAfterTooEarly").isMissingNode(), "the first POST waits for a cookie: " + posts);
             assertTrue(posts.get(1).get("retriedAfterTooEarly").asBoolean(), posts.toString());
@@ -233,16 +223,6 @@ class InteropTest {
             assertTrue(log.get(1).contains("\"POST /echo HTTP/1.1\" 425 ") && log.get(1).endsWith("fastopen=syn-data early-data=rejected"), log.get(1));
             assertTrue(log.get(2).contains("\"POST /echo HTTP/1.1\" 200 3 fastopen=plain"), log.get(2));
         }
-    }
-
-    private static List<JsonNode> stdoutJson(CliProcess cli) throws IOException {
-        List<JsonNode> lines = new ArrayList<>();
-        for (String line : cli.stdout().split("\n")) {
-            if (line.startsWith("{")) {
-                lines.add(new com.fasterxml.jackson.databind.ObjectMapper().readTree(line));
-            }
-        }
-        return lines;
     }
 
     @Test
@@ -266,7 +246,7 @@ class InteropTest {
         try (CliProcess listener = CliProcess.start(server, new byte[0], "nc", "-l", "-b", SERVER, "7000",
                 "--fastopen", "--reply", reply.toString(), "--json", "--count", "4")) {
             try {
-                awaitListening(server, 7000);
+                DelayedHosts.awaitListening(server, 7000);
             } catch (AssertionError e) {
                 throw new AssertionError(e.getMessage() + "; tfo4j nc -l said: " + listener.stderr(), e);
             }
@@ -282,7 +262,7 @@ class InteropTest {
             assertEquals(0, listener.awaitExit(30), listener.stderr());
             assertEquals("hello 0hello 1hello 2hello 3", listener.stdout());
             List<JsonNode> lines = listener.jsonLines();
-            report("python MSG_FASTOPEN -> tfo4j nc -l --fastopen", lines);
+            hosts.report("python MSG_FASTOPEN -> tfo4j nc -l --fastopen", lines);
             System.out.print(pyView);
             assertEquals(List.of(false, true, true, true),
                     lines.stream().map(l -> l.get("synData").asBoolean()).toList(), "client: " + pyView);
@@ -291,52 +271,5 @@ class InteropTest {
         } finally {
             Files.deleteIfExists(reply);
         }
-    }
-
-    /**
-     * Connection 1 needs the handshake before the request (2 round trips); the others carry the request
-     * in the SYN (1 round trip). The bounds are wide: they separate 1 from 2 round trips, nothing finer.
-     */
-    private static void assertRoundTrips(List<JsonNode> lines) {
-        double first = lines.get(0).get("ttfbMs").asDouble() / RTT_MS;
-        // Upper bound with room for a JVM still warming up on its first connection.
-        assertTrue(first >= 1.9 && first < 3.0, "first connection took " + first + " RTT, expected about 2");
-        for (int i = 1; i < lines.size(); i++) {
-            double later = lines.get(i).get("ttfbMs").asDouble() / RTT_MS;
-            assertTrue(later >= 0.9 && later < 1.5, "connection " + (i + 1) + " took " + later + " RTT, expected about 1");
-        }
-    }
-
-    private static void report(String title, List<JsonNode> lines) {
-        System.out.println(title + " (RTT " + RTT_MS + " ms):");
-        for (JsonNode line : lines) {
-            double ttfb = line.path("ttfbMs").asDouble(Double.NaN);
-            System.out.println(String.format(Locale.ROOT, "  synData=%-5s ttfb=%7.1f ms (%.2f RTT)  %s",
-                    line.get("synData").asBoolean(), ttfb, ttfb / RTT_MS, line));
-        }
-    }
-
-    /** Waits until a socket listens on {@code port} in the namespace (read from its /proc/net/tcp and tcp6). */
-    private static void awaitListening(NetNamespace namespace, int port) throws Exception {
-        String hexPort = String.format(":%04X", port);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (System.nanoTime() < deadline) {
-            // A JDK listener is a dual-stack IPv6 socket: it shows in tcp6, not tcp.
-            boolean listening = namespace.call(() -> java.util.stream.Stream.of("tcp", "tcp6")
-                    .flatMap(table -> {
-                        try {
-                            return Files.readAllLines(Path.of("/proc/thread-self/net", table)).stream();
-                        } catch (IOException e) {
-                            return java.util.stream.Stream.empty();
-                        }
-                    })
-                    .map(String::trim).map(l -> l.split("\\s+"))
-                    .anyMatch(f -> f.length > 3 && f[1].endsWith(hexPort) && f[3].equals("0A")));
-            if (listening) {
-                return;
-            }
-            Thread.sleep(50);
-        }
-        throw new AssertionError("nothing listens on port " + port + " in " + namespace + " after 20 s");
     }
 }

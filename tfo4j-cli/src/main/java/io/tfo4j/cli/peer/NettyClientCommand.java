@@ -1,0 +1,38 @@
+package io.tfo4j.cli.peer;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.util.concurrent.Callable;
+
+/**
+ * {@code tfo4j peer netty-client}: GETs on Netty's epoll transport with TCP_FASTOPEN_CONNECT. See
+ * {@link NettyHttpClient}.
+ */
+@Command(name = "netty-client", mixinStandardHelpOptions = true,
+        description = {"GET requests on Netty's epoll transport, each on a new connection (Connection: close),"
+                + " with TCP_FASTOPEN_CONNECT so the request rides in the SYN once a cookie is cached.",
+                "ttfbMs: from the connect call (request already queued) to the first response bytes."})
+final class NettyClientCommand implements Callable<Integer> {
+    @Mixin
+    ClientOptions options;
+
+    // fallbackValue: without it picocli flips a true-by-default negatable option, so --no-fastopen would turn it on.
+    @Option(names = "--fastopen", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Use Fast Open (default); --no-fastopen for plain connections.")
+    boolean fastOpen;
+
+    @Override
+    public Integer call() {
+        HttpTarget target = options.target();
+        try (NettyHttpClient client = new NettyHttpClient(fastOpen)) {
+            if (fastOpen && !client.fastOpen()) {
+                System.err.println("tfo4j peer netty-client: Fast Open is off: Netty found no client bit (1) in"
+                        + " net.ipv4.tcp_fastopen; fix: sysctl -w net.ipv4.tcp_fastopen=3");
+            }
+            NettyWarmUp.run(client);
+            return options.run("netty-epoll", target, client::get);
+        }
+    }
+}
