@@ -32,6 +32,14 @@ record LatencyPair(String name, String client, int port, Optional<String> missin
 
     static List<LatencyPair> all() {
         return List.of(
+                new LatencyPair("tfo4j -> tfo4j serve (Fast Open)",
+                        "tfo4j's FastOpenDialer: dial to first response byte", LatencyServers.SERVE, Optional.empty(),
+                        (lab, url, count) -> cli(lab, count, "peer", "tfo4j-client", "--json", "--count",
+                                Integer.toString(count), url)),
+                new LatencyPair("tfo4j -> tfo4j serve (plain TCP)",
+                        "tfo4j's FastOpenDialer with Fast Open off: dial to first response byte", LatencyServers.SERVE,
+                        Optional.empty(), (lab, url, count) -> cli(lab, count, "peer", "tfo4j-client", "--json",
+                        "--no-fastopen", "--count", Integer.toString(count), url)),
                 new LatencyPair("tfo4j get -> tfo4j serve (Fast Open)",
                         "tfo4j get (OkHttp): call start to response headers", LatencyServers.SERVE, Optional.empty(),
                         (lab, url, count) -> cli(lab, count, "get", "--json", "--count", Integer.toString(count), url)),

@@ -38,7 +38,7 @@ public class FastOpenServerConnector extends ServerConnector {
      * SYN_RECV with accepted SYN data (nginx's {@code fastopen=256} is the same number).
      */
     public FastOpenServerConnector(Server server, int queueLength, ConnectionFactory... factories) {
-        super(server, factories);
+        super(server, 0, 1, factories);
         if (queueLength < 1) {
             throw new IllegalArgumentException("the Fast Open queue length must be at least 1, got " + queueLength);
         }

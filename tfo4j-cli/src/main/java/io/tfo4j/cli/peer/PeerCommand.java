@@ -11,7 +11,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "peer", hidden = true, mixinStandardHelpOptions = true,
         description = "HTTP peers for latency comparisons: Netty epoll with Fast Open, and the JDK HttpClient.",
-        subcommands = {NettyServerCommand.class, NettyClientCommand.class, JdkClientCommand.class})
+        subcommands = {DialerClientCommand.class, NettyServerCommand.class, NettyClientCommand.class, JdkClientCommand.class})
 public final class PeerCommand implements Runnable {
     @Spec
     CommandSpec spec;
