@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
@@ -40,24 +41,7 @@ public final class Nginx implements AutoCloseable {
      */
     public static Nginx start(NetNamespace namespace, String address, int port, Path root) throws IOException {
         Path prefix = Files.createTempDirectory("tfo4j-nginx");
-        Path config = prefix.resolve("nginx.conf");
-        Files.writeString(config, String.join("\n",
-                "daemon off;",
-                "worker_processes 1;",
-                "pid " + prefix.resolve("nginx.pid") + ";",
-                "error_log " + prefix.resolve("error.log") + ";",
-                "events { worker_connections 1024; }",
-                "http {",
-                "  access_log off;",
-                "  client_body_temp_path " + prefix.resolve("body") + ";",
-                "  proxy_temp_path " + prefix.resolve("proxy") + ";",
-                "  server {",
-                "    listen " + address + ":" + port + " fastopen=256;",
-                "    root " + root.toAbsolutePath() + ";",
-                "    location = " + OK_PATH + " { return 200 \"ok\\n\"; }",
-                "  }",
-                "}", ""));
-        Process process = namespace.command(BINARY.toString(), "-p", prefix.toString(), "-c", config.toString())
+        Process process = namespace.command(command(prefix, address, port, root).toArray(String[]::new))
                 .redirectErrorStream(true).redirectOutput(prefix.resolve("stdout.log").toFile()).start();
         Nginx nginx = new Nginx(process, prefix);
         try {
@@ -68,6 +52,36 @@ public final class Nginx implements AutoCloseable {
             throw new IOException(e.getMessage() + "; nginx said: " + log.strip(), e);
         }
         return nginx;
+    }
+
+    /**
+     * Writes the configuration into {@code prefix} and returns the command that runs nginx in the foreground
+     * with it, for callers that start it themselves (for example under {@code taskset}). The directory must
+     * exist; nginx writes its pid file and logs there.
+     */
+    public static List<String> command(Path prefix, String address, int port, Path root) throws IOException {
+        Path config = prefix.resolve("nginx.conf");
+        Files.writeString(config, String.join("\n",
+                "daemon off;",
+                "worker_processes 1;",
+                "pid " + prefix.resolve("nginx.pid") + ";",
+                "error_log " + prefix.resolve("error.log") + " warn;",
+                "events { worker_connections 4096; }",
+                "http {",
+                "  access_log off;",
+                "  client_body_temp_path " + prefix.resolve("body") + ";",
+                "  proxy_temp_path " + prefix.resolve("proxy") + ";",
+                "  fastcgi_temp_path " + prefix.resolve("fastcgi") + ";",
+                "  uwsgi_temp_path " + prefix.resolve("uwsgi") + ";",
+                "  scgi_temp_path " + prefix.resolve("scgi") + ";",
+                "  server {",
+                "    listen " + address + ":" + port + " fastopen=256;",
+                "    root " + root.toAbsolutePath() + ";",
+                "    location = " + OK_PATH + " { return 200 \"ok\\n\"; }",
+                "  }",
+                "}", ""));
+        return List.of(BINARY.toString(), "-p", prefix.toString(), "-e", prefix.resolve("error.log").toString(),
+                "-c", config.toString());
     }
 
     /** Stops nginx (SIGTERM, then SIGKILL after 5 s) and removes its prefix. */
