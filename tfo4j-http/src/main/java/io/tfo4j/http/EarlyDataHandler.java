@@ -79,8 +79,11 @@ public final class EarlyDataHandler extends Handler.Wrapper {
 
     @Override
     public boolean handle(Request request, Response response, Callback callback) throws Exception {
+        if (idempotent(request.getMethod())) {
+            return super.handle(request, response, callback); // without a getsockopt: most requests are GETs
+        }
         ConnectionFacts.RequestFacts facts = ConnectionFacts.of(request);
-        if (idempotent(request.getMethod()) || !facts.connectionSynData() || handshakeDone(facts.channel())) {
+        if (!facts.connectionSynData() || handshakeDone(facts.channel())) {
             return super.handle(request, response, callback);
         }
         switch (policy) {

@@ -190,7 +190,7 @@ public final class FastOpenFileServer implements AutoCloseable {
             http.setSendServerVersion(false);
             HttpConnectionFactory factory = new HttpConnectionFactory(http);
             ServerConnector connector = fastOpenQueue > 0
-                    ? new FastOpenServerConnector(server, fastOpenQueue, factory) : new ServerConnector(server, factory);
+                    ? new FastOpenServerConnector(server, fastOpenQueue, factory) : new ServerConnector(server, 0, 1, factory);
             connector.setHost(host);
             connector.setPort(port);
             connector.setIdleTimeout(idleTimeout.toMillis());
