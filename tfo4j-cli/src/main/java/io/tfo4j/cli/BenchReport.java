@@ -49,6 +49,98 @@ final class BenchReport {
         }
     }
 
+    /**
+     * One target in one round of {@code bench throughput}.
+     *
+     * @param synData  measured requests whose SYN data the server acknowledged (the client's TCP_INFO)
+     * @param passive  the server kernel's TCPFastOpenPassive over the whole run, warm-up included
+     */
+    record ThroughputRow(String target, boolean fastOpen, int round, double rps, long requests, long errors,
+                         long synData, long passive, String error) {
+        static ThroughputRow failed(String target, int round, String why) {
+            return new ThroughputRow(target, false, round, 0, 0, 0, 0, 0, why);
+        }
+    }
+
+    static void writeThroughput(Path dir, List<ThroughputRow> rows, int seconds, int warmup, int threads, boolean pinned,
+                                double took) throws IOException {
+        List<String> targets = rows.stream().map(ThroughputRow::target).distinct().toList();
+        int rounds = rows.stream().mapToInt(ThroughputRow::round).max().orElse(0);
+        double nginx = mean(rows, targets.stream().filter(t -> t.startsWith("nginx")).findFirst().orElse(""));
+        StringBuilder md = new StringBuilder("# tfo4j bench throughput\n\n");
+        md.append("Connection-per-request rate on loopback in a private network namespace (`tcp_fastopen=3`): every request a\n")
+                .append("new connection from `tfo4j peer load` (tfo4j's dialer, Fast Open on, ").append(threads)
+                .append(" threads), GET of the same 600-byte page, ").append(seconds).append(" s measured after ")
+                .append(warmup).append(" s of warm-up, targets interleaved over ").append(rounds).append(" rounds. ")
+                .append(pinned ? "Each server is pinned to CPU 1 and the load generator to CPU 0."
+                        : "Not pinned (fewer than 2 CPUs, or no taskset).")
+                .append(" \"SYN data\" is the share of measured requests whose SYN data the server acknowledged (client TCP_INFO).\n\n");
+        md.append("Machine: ").append(machine()).append(". Took ").append(number(Math.round(took))).append(" s.\n\n");
+        md.append("| server | requests/s (mean) | per round | vs nginx | SYN data |\n|---|---:|---|---:|---:|\n");
+        StringBuilder csv = new StringBuilder("target,round,rps,requests,errors,syn_data,server_fast_open,note\n");
+        for (String target : targets) {
+            List<ThroughputRow> mine = rows.stream().filter(r -> r.target().equals(target)).toList();
+            List<ThroughputRow> ok = mine.stream().filter(r -> r.error() == null).toList();
+            String perRound = String.join(", ", mine.stream().map(r -> r.error() == null
+                    ? String.format(Locale.ROOT, "%.0f", r.rps()) : "failed").toList());
+            if (ok.isEmpty()) {
+                md.append("| ").append(target).append(" | ").append(mine.getFirst().error().replace("|", "/")).append(" | | | |\n");
+            } else {
+                double mean = mean(rows, target);
+                long requests = ok.stream().mapToLong(ThroughputRow::requests).sum();
+                long synData = ok.stream().mapToLong(ThroughputRow::synData).sum();
+                md.append(String.format(Locale.ROOT, "| %s | %.0f | %s | %s | %.0f%% |%n", target, mean, perRound,
+                        nginx > 0 ? String.format(Locale.ROOT, "%.2f", mean / nginx) : "n/a",
+                        requests == 0 ? 0.0 : 100.0 * synData / requests));
+            }
+            for (ThroughputRow row : mine) {
+                csv.append(String.format(Locale.ROOT, "%s,%d,%.1f,%d,%d,%d,%d,%s%n", csvField(row.target()), row.round(),
+                        row.rps(), row.requests(), row.errors(), row.synData(), row.passive(),
+                        row.error() == null ? "" : csvField(row.error())));
+            }
+        }
+        List<String> failures = rows.stream().filter(r -> r.error() != null)
+                .map(r -> "- round " + r.round() + ", " + r.target() + ": " + r.error()).toList();
+        if (!failures.isEmpty()) {
+            md.append("\nProblems:\n\n").append(String.join("\n", failures)).append('\n');
+        }
+        Files.writeString(dir.resolve("throughput.md"), md);
+        Files.writeString(dir.resolve("throughput.csv"), csv);
+        Files.writeString(dir.resolve("throughput.svg"), throughputChart(rows, targets));
+    }
+
+    private static double mean(List<ThroughputRow> rows, String target) {
+        return rows.stream().filter(r -> r.target().equals(target) && r.error() == null)
+                .mapToDouble(ThroughputRow::rps).average().orElse(0);
+    }
+
+    /** Horizontal bars: each server's mean requests per second. */
+    static String throughputChart(List<ThroughputRow> rows, List<String> targets) {
+        int width = 900;
+        int left = 260;
+        int barArea = width - left - 90;
+        int rowHeight = 34;
+        int height = 60 + rowHeight * targets.size();
+        double max = targets.stream().mapToDouble(t -> mean(rows, t)).max().orElse(1);
+        StringBuilder svg = new StringBuilder();
+        svg.append("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"").append(width).append("\" height=\"").append(height)
+                .append("\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n");
+        svg.append("<text x=\"10\" y=\"22\" font-size=\"15\">Connection-per-request rate on loopback (requests/s, mean of rounds)</text>\n");
+        for (int i = 0; i < targets.size(); i++) {
+            double mean = mean(rows, targets.get(i));
+            double w = max <= 0 ? 0 : mean / max * barArea;
+            int y = 40 + i * rowHeight;
+            svg.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>%n", left - 8, y + 17,
+                    escape(targets.get(i))));
+            svg.append(String.format(Locale.ROOT, "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"24\" fill=\"%s\"/>%n",
+                    left, y, w, COLORS[i % COLORS.length]));
+            svg.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\">%s</text>%n", left + w + 6, y + 17,
+                    mean > 0 ? String.format(Locale.ROOT, "%.0f", mean) : "n/a"));
+        }
+        svg.append("</svg>\n");
+        return svg.toString();
+    }
+
     /** A number without trailing ".0". */
     static String number(double value) {
         return value == Math.rint(value) ? Long.toString((long) value) : String.format(Locale.ROOT, "%.1f", value);

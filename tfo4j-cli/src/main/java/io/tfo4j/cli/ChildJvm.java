@@ -17,10 +17,11 @@ import java.util.concurrent.TimeUnit;
  * them, and tests run the real command line the same way.
  */
 final class ChildJvm {
-    /** The flags tfo4j-core needs; the {@code ./tfo4j} launcher passes the same ones. */
+    /** The flags tfo4j-core and tfo4j-http need; the {@code ./tfo4j} launcher passes the same ones. */
     static final List<String> FLAGS = List.of("--enable-native-access=ALL-UNNAMED",
             "--add-exports", "java.base/sun.nio.ch=ALL-UNNAMED",
-            "--add-opens", "java.base/java.net=ALL-UNNAMED");
+            "--add-opens", "java.base/java.net=ALL-UNNAMED",
+            "--add-opens", "jdk.httpserver/sun.net.httpserver=ALL-UNNAMED");
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
     private ChildJvm() {
@@ -43,12 +44,19 @@ final class ChildJvm {
      * @throws IOException when it fails, times out or writes no JSON; the message holds its stderr
      */
     static List<JsonNode> jsonLines(NetNamespace namespace, int timeoutSeconds, String... args) throws IOException {
-        Process process = namespace.command(command(args).toArray(String[]::new)).start();
+        return jsonLines(namespace, timeoutSeconds, command(args));
+    }
+
+    /** Like {@link #jsonLines(NetNamespace, int, String...)}, for a whole command line (e.g. under taskset). */
+    static List<JsonNode> jsonLines(NetNamespace namespace, int timeoutSeconds, List<String> command) throws IOException {
+        int main = command.indexOf(Main.class.getName());
+        String what = "tfo4j " + String.join(" ", main < 0 ? command : command.subList(main + 1, command.size()));
+        Process process = namespace.command(command.toArray(String[]::new)).start();
         try {
             process.getOutputStream().close();
             byte[] out = process.getInputStream().readAllBytes(); // ends when the process does
             if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-                throw new IOException("tfo4j " + String.join(" ", args) + " did not finish within " + timeoutSeconds + " s");
+                throw new IOException(what + " did not finish within " + timeoutSeconds + " s");
             }
             String err = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
             List<JsonNode> lines = new ArrayList<>();
@@ -58,12 +66,12 @@ final class ChildJvm {
                 }
             }
             if (process.exitValue() != 0 && lines.isEmpty()) {
-                throw new IOException("tfo4j " + String.join(" ", args) + " failed (exit " + process.exitValue() + "): " + err.strip());
+                throw new IOException(what + " failed (exit " + process.exitValue() + "): " + err.strip());
             }
             return lines;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IOException("interrupted while waiting for tfo4j " + String.join(" ", args), e);
+            throw new IOException("interrupted while waiting for " + what, e);
         } finally {
             process.destroyForcibly();
         }

@@ -1,0 +1,81 @@
+package io.tfo4j.cli.peer;
+
+import com.sun.net.httpserver.HttpServer;
+import io.tfo4j.FastOpenStatus;
+import io.tfo4j.http.FastOpenHttpServer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code tfo4j peer jdk-server}: the JDK's own {@code com.sun.net.httpserver.HttpServer}, with Fast Open
+ * turned on by {@link FastOpenHttpServer#enable} when asked; answers every GET with the same body. For
+ * {@code tfo4j bench throughput}.
+ */
+@Command(name = "jdk-server", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"The JDK's com.sun.net.httpserver.HttpServer answering every GET with the same body,"
+                + " optionally with TCP Fast Open (tfo4j's FastOpenHttpServer.enable). Stops on Ctrl-C."})
+final class JdkServerCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--bind", paramLabel = "ADDR", defaultValue = "127.0.0.1", description = "Address (default 127.0.0.1).")
+    String bind;
+
+    @Option(names = "--port", paramLabel = "P", defaultValue = "8080", description = "Port (default 8080).")
+    int port;
+
+    @Option(names = "--fastopen", arity = "0..1", paramLabel = "QLEN", fallbackValue = "256", defaultValue = "0",
+            description = "Take data in the SYN (queue length; default when given: 256).")
+    int fastOpenQueue;
+
+    @Option(names = "--body", paramLabel = "FILE", description = "Answer with FILE's content (default: a greeting).")
+    Path bodyFile;
+
+    @Override
+    public Integer call() throws Exception {
+        if (port < 0 || port > 65535) {
+            throw new ParameterException(spec.commandLine(), "--port must be 0 to 65535, got " + port);
+        }
+        byte[] body = bodyFile == null ? "hello from the JDK HttpServer\n".getBytes(StandardCharsets.US_ASCII)
+                : Files.readAllBytes(bodyFile);
+        HttpServer server = HttpServer.create(new InetSocketAddress(bind, port), 1024);
+        server.createContext("/", exchange -> {
+            exchange.getResponseHeaders().set("Content-Type", "text/html");
+            exchange.sendResponseHeaders(200, body.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(body);
+            }
+        });
+        // One thread, like nginx's one worker and Netty's one event loop in the benchmark.
+        server.setExecutor(Executors.newSingleThreadExecutor());
+        if (fastOpenQueue > 0) {
+            FastOpenStatus status = FastOpenHttpServer.enable(server, fastOpenQueue);
+            if (!status.active()) {
+                System.err.println("tfo4j peer jdk-server: Fast Open is not active: " + status.reason()
+                        + (status.remedy().isEmpty() ? "" : "; fix: " + status.remedy()));
+            }
+        }
+        server.start();
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.stop(0);
+            stopped.countDown();
+        }, "jdk-server-stop"));
+        System.out.println("tfo4j peer jdk-server: listening on " + bind + ":" + server.getAddress().getPort());
+        System.out.flush();
+        stopped.await();
+        return 0;
+    }
+}
