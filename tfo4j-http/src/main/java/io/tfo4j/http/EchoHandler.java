@@ -11,9 +11,10 @@ import org.eclipse.jetty.util.Callback;
 
 /**
  * {@code POST /echo}: answers with the request body and its content type. A request that is not
- * idempotent, so that the early-data policy has something to protect; other methods get 405.
+ * idempotent, so that the early-data policy has something to protect; other methods get 405. Non-blocking:
+ * the body is streamed with Jetty's asynchronous copy.
  */
-final class EchoHandler extends Handler.Abstract {
+final class EchoHandler extends Handler.Abstract.NonBlocking {
     static final String PATH = "/echo";
 
     @Override
