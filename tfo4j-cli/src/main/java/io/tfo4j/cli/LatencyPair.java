@@ -60,7 +60,7 @@ record LatencyPair(String name, String client, int port, Optional<String> missin
                         "java.net.http.HttpClient: send to response headers", LatencyServers.SERVE, Optional.empty(),
                         (lab, url, count) -> cli(lab, count, "peer", "jdk-client", "--json", "--count", Integer.toString(count), url)),
                 new LatencyPair("Netty epoll -> Netty epoll (Fast Open)",
-                        "Netty client with TCP_FASTOPEN_CONNECT: request written to response headers",
+                        "Netty client with TCP_FASTOPEN_CONNECT: connect call (request queued) to first response bytes",
                         LatencyServers.NETTY, Optional.empty(),
                         (lab, url, count) -> cli(lab, count, "peer", "netty-client", "--json", "--count",
                                 Integer.toString(count), url)));

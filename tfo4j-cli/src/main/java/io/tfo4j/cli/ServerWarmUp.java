@@ -10,7 +10,7 @@ import java.net.URI;
  * requests measure the network and not a cold server. Run it on a thread inside the server's namespace.
  */
 final class ServerWarmUp {
-    static final int REQUESTS = 200;
+    static final int REQUESTS = 2000;
 
     private ServerWarmUp() {
     }

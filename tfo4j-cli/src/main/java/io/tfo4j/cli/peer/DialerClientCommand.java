@@ -18,7 +18,7 @@ import java.util.concurrent.Callable;
                 + " SYN's data once a cookie is cached.",
                 "ttfbMs: from the dial to the first response byte (like curl's time_starttransfer)."})
 final class DialerClientCommand implements Callable<Integer> {
-    private static final int WARM_UP_REQUESTS = 40;
+    private static final int WARM_UP_REQUESTS = 2000;
 
     @Mixin
     ClientOptions options;
