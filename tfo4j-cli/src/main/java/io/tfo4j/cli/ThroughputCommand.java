@@ -47,7 +47,8 @@ final class ThroughputCommand implements Callable<Integer> {
     @Option(names = "--seconds", paramLabel = "S", defaultValue = "7", description = "Measured seconds per target and round (default 7).")
     int seconds;
 
-    @Option(names = "--warmup", paramLabel = "S", defaultValue = "3", description = "Unmeasured seconds before those (default 3).")
+    @Option(names = "--warmup", paramLabel = "S", defaultValue = "10",
+            description = "Unmeasured seconds before those (default 10: a JVM server on one CPU needs that long to compile its hot paths).")
     int warmup;
 
     @Option(names = "--threads", paramLabel = "N", defaultValue = "4",
