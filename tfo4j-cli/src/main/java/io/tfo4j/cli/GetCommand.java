@@ -4,6 +4,7 @@ import com.sun.net.httpserver.HttpServer;
 import io.tfo4j.ClientOutcome;
 import io.tfo4j.FastOpenSocketFactory;
 import io.tfo4j.FastOpenSupport;
+import io.tfo4j.http.FastOpenHttpServer;
 import okhttp3.ConnectionPool;
 import okhttp3.HttpUrl;
 import okhttp3.MediaType;
@@ -158,6 +159,9 @@ final class GetCommand implements Callable<Integer> {
                 exchange.sendResponseHeaders(204, -1);
                 exchange.close();
             });
+            // Fast Open on the warm-up server where this host allows it, so that the path of a cached cookie
+            // (data in the SYN) is compiled too, not only the cookie request.
+            FastOpenHttpServer.enable(local, 16);
             local.start();
             HttpUrl localUrl = HttpUrl.get("http://127.0.0.1:" + local.getAddress().getPort() + "/");
             OkHttpClient[] clients = {client(true), client(false)};

@@ -2,6 +2,7 @@ package io.tfo4j.cli.peer;
 
 import com.sun.net.httpserver.HttpServer;
 import io.tfo4j.FastOpenSupport;
+import io.tfo4j.http.FastOpenHttpServer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -48,6 +49,9 @@ final class DialerClientCommand implements Callable<Integer> {
                 exchange.getResponseBody().write(body);
                 exchange.close();
             });
+            // Fast Open on the warm-up server where this host allows it, so that the path of a cached cookie
+            // (data in the SYN) is compiled too, not only the cookie request.
+            FastOpenHttpServer.enable(local, 16);
             local.start();
             HttpTarget target = HttpTarget.parse("http://127.0.0.1:" + local.getAddress().getPort() + "/");
             for (int i = 0; i < WARM_UP_REQUESTS; i++) {
