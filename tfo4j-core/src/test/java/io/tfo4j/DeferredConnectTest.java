@@ -24,9 +24,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -106,10 +108,21 @@ class DeferredConnectTest {
             return outcome;
         }
 
+        /**
+         * Closes the listener and waits for the accept loop to end. The JDK releases a listening socket whose
+         * thread is blocked in accept only when that thread has left poll(); until then a SYN still finds
+         * the port open, which made closedPortWithCachedCookieGivesConnectException fail on a busy machine.
+         */
         @Override
         public void close() throws IOException {
             listener.close();
-            loop.cancel(true);
+            try {
+                loop.get(5, TimeUnit.SECONDS);
+            } catch (ExecutionException | TimeoutException e) {
+                loop.cancel(true);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 

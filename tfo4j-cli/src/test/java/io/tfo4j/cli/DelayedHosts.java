@@ -1,8 +1,9 @@
 package io.tfo4j.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.tfo4j.lab.DelayLine;
+import io.tfo4j.lab.LinkProfile;
 import io.tfo4j.lab.NetNamespace;
+import io.tfo4j.lab.WanLab;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -17,49 +18,34 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * A client and a server "host": two namespaces with {@code net.ipv4.tcp_fastopen=3} joined by a
- * {@link DelayLine}, so one round trip saved is plain to see in a time to first byte. Also the checks the
- * tests across it share.
+ * A client and a server "host" for the CLI's tests: a {@link WanLab} (two namespaces with
+ * {@code net.ipv4.tcp_fastopen=3} and a delay line), so one round trip saved is plain to see in a time to
+ * first byte. Also the checks the tests across it share.
  */
 final class DelayedHosts implements AutoCloseable {
-    private final NetNamespace client;
-    private final NetNamespace server;
-    private final DelayLine link;
+    private final WanLab lab;
     private final double rttMs;
 
-    private DelayedHosts(NetNamespace client, NetNamespace server, DelayLine link, double rttMs) {
-        this.client = client;
-        this.server = server;
-        this.link = link;
-        this.rttMs = rttMs;
+    private DelayedHosts(WanLab lab) {
+        this.lab = lab;
+        this.rttMs = lab.rtt().toNanos() / 1e6;
     }
 
-    /** Makes the hosts, or skips the test (with the reason) where namespaces or TUN devices are unavailable. */
-    static DelayedHosts open(String clientAddress, String serverAddress, Duration oneWay) throws IOException {
-        assumeTrue(NetNamespace.unavailableReason().isEmpty(),
-                () -> "skipped: " + NetNamespace.unavailableReason().orElse(""));
-        assumeTrue(Files.exists(Path.of("/dev/net/tun")), "skipped: no /dev/net/tun for the delay line");
-        NetNamespace client = NetNamespace.create(3);
-        NetNamespace server = null;
-        try {
-            server = NetNamespace.create(3);
-            DelayLine link = DelayLine.connect(client, clientAddress, server, serverAddress, oneWay);
-            return new DelayedHosts(client, server, link, 2.0 * oneWay.toMillis());
-        } catch (IOException | RuntimeException e) {
-            if (server != null) {
-                server.close();
-            }
-            client.close();
-            throw e;
-        }
+    /**
+     * Makes the hosts ({@link WanLab#CLIENT_ADDRESS}, {@link WanLab#SERVER_ADDRESS}), or skips the test
+     * with the reason where a lab cannot be built.
+     */
+    static DelayedHosts open(Duration oneWay) throws IOException {
+        assumeTrue(WanLab.unavailableReason().isEmpty(), () -> "skipped: " + WanLab.unavailableReason().orElse(""));
+        return new DelayedHosts(WanLab.create(LinkProfile.rtt(oneWay.multipliedBy(2))));
     }
 
     NetNamespace client() {
-        return client;
+        return lab.client();
     }
 
     NetNamespace server() {
-        return server;
+        return lab.server();
     }
 
     double rttMs() {
@@ -124,8 +110,6 @@ final class DelayedHosts implements AutoCloseable {
     /** Closes the line, then the namespaces (which kills nothing: stop processes in them first). */
     @Override
     public void close() {
-        link.close();
-        server.close();
-        client.close();
+        lab.close();
     }
 }

@@ -2,9 +2,9 @@ package io.tfo4j.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tfo4j.FastOpenCounters;
-import io.tfo4j.lab.DelayLine;
 import io.tfo4j.lab.Nginx;
 import io.tfo4j.lab.NetNamespace;
+import io.tfo4j.lab.WanLab;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -28,12 +28,12 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * {@code tfo4j nc}, {@code get} and {@code serve} against Fast Open peers nobody here wrote: nginx with
  * {@code listen ... fastopen=256}, curl with {@code --tcp-fastopen}, and a Python client sending with
  * {@code MSG_FASTOPEN}; and {@code get}'s 425 retry against {@code serve --early-data=reject}. Client and server are namespaces with
- * {@code net.ipv4.tcp_fastopen=3}, joined by a {@link DelayLine} with a 100 ms round trip, so one round
+ * {@code net.ipv4.tcp_fastopen=3}, joined by a {@link WanLab} link with a 100 ms round trip, so one round
  * trip saved is plain to see in the time to first byte.
  */
 class InteropTest {
-    private static final String CLIENT = "198.19.0.1";
-    private static final String SERVER = "198.19.0.2";
+    private static final String CLIENT = WanLab.CLIENT_ADDRESS;
+    private static final String SERVER = WanLab.SERVER_ADDRESS;
     private static final Duration ONE_WAY = Duration.ofMillis(50);
     private static final double RTT_MS = 2 * ONE_WAY.toMillis();
 
@@ -45,7 +45,7 @@ class InteropTest {
 
     @BeforeEach
     void createHosts() throws IOException {
-        hosts = DelayedHosts.open(CLIENT, SERVER, ONE_WAY);
+        hosts = DelayedHosts.open(ONE_WAY);
         client = hosts.client();
         server = hosts.server();
     }

@@ -2,6 +2,7 @@ package io.tfo4j.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tfo4j.FastOpenCounters;
+import io.tfo4j.lab.WanLab;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -27,8 +28,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * HttpClient, which cannot do Fast Open, against the Netty server.
  */
 class PeersTest {
-    private static final String CLIENT = "198.19.2.1";
-    private static final String SERVER = "198.19.2.2";
+    private static final String CLIENT = WanLab.CLIENT_ADDRESS;
+    private static final String SERVER = WanLab.SERVER_ADDRESS;
     private static final Duration ONE_WAY = Duration.ofMillis(50);
     private static final int NETTY_PORT = 8090;
     private static final int SERVE_PORT = 8091;
@@ -37,7 +38,7 @@ class PeersTest {
 
     @BeforeEach
     void createHosts() throws IOException {
-        hosts = DelayedHosts.open(CLIENT, SERVER, ONE_WAY);
+        hosts = DelayedHosts.open(ONE_WAY);
     }
 
     @AfterEach
