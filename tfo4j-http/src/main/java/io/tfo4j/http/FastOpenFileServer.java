@@ -15,7 +15,6 @@ import org.eclipse.jetty.server.handler.ResourceHandler;
 import org.eclipse.jetty.server.handler.SizeLimitHandler;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.resource.ResourceFactory;
-import org.eclipse.jetty.util.thread.Invocable.InvocationType;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 import java.io.IOException;
@@ -206,9 +205,10 @@ public final class FastOpenFileServer implements AutoCloseable {
             Handler application = new Handler.Sequence(new EchoHandler(), new FilesOnly(), files);
             SizeLimitHandler bodyLimit = new SizeLimitHandler(maxBodyBytes, -1);
             bodyLimit.setHandler(application);
-            // Every handler in the chain is non-blocking, so Jetty may run a request on the selector thread that read it
-            // instead of handing it to a pool thread: about twice the connection-per-request rate (docs/benchmarks.md).
-            server.setHandler(new NonBlocking(new EarlyDataHandler(earlyData, handshakeTimeout, bodyLimit)));
+            // Every handler in the chain declares itself non-blocking, so Jetty may run a request on the selector
+            // thread that read it; a single handler of the default (blocking) type would send every request to a
+            // pool thread, at about half the connection-per-request rate (docs/benchmarks.md).
+            server.setHandler(new EarlyDataHandler(earlyData, handshakeTimeout, bodyLimit));
             if (accessLog != null) {
                 server.setRequestLog(new FastOpenRequestLog(accessLog));
             }
@@ -227,23 +227,6 @@ public final class FastOpenFileServer implements AutoCloseable {
                 throw e;
             }
             return new FastOpenFileServer(server, connector);
-        }
-    }
-
-    /**
-     * Declares the chain non-blocking, which each handler in it is (files are written with Jetty's
-     * asynchronous content copy, {@code /echo} streams asynchronously, {@link EarlyDataHandler} waits on
-     * Jetty's scheduler), but which Jetty does not infer for the composed chain: without this, every request
-     * goes from the selector thread to a pool thread, and the connection-per-request rate halves.
-     */
-    private static final class NonBlocking extends Handler.Wrapper {
-        NonBlocking(Handler handler) {
-            super(handler);
-        }
-
-        @Override
-        public InvocationType getInvocationType() {
-            return InvocationType.NON_BLOCKING;
         }
     }
 
