@@ -2,8 +2,9 @@ package io.tfo4j.http;
 
 import io.tfo4j.FastOpenCounters;
 import io.tfo4j.lab.DelayLine;
-import io.tfo4j.lab.NetNamespace;
-import io.tfo4j.lab.Packets;
+import io.tfo4j.lab.Fault;
+import io.tfo4j.lab.LinkProfile;
+import io.tfo4j.lab.WanLab;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.io.TempDir;
@@ -24,50 +25,40 @@ import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * A real replay: a client sends {@code POST /echo} in a Fast Open SYN, and the delay line between the hosts
- * (an attacker on the path) delivers that SYN a second time from another source port. The server's kernel
+ * A real replay: a client sends {@code POST /echo} in a Fast Open SYN, and the {@link WanLab} link between the
+ * hosts ({@link Fault#REPLAY_SYN_DATA}: an attacker on the path) delivers that SYN a second time from
+ * another source port. The server's kernel
  * accepts the copy as a second Fast Open connection carrying the same request. The access log of
  * {@code tfo4j serve}'s server counts how often the POST ran, per {@link EarlyDataPolicy}:
  * {@code ALLOW} runs it twice, {@code WAIT} and {@code REJECT} once.
  */
 class EarlyDataReplayTest {
-    private static final String CLIENT = "198.19.1.1";
-    private static final String SERVER = "198.19.1.2";
+    private static final String CLIENT = WanLab.CLIENT_ADDRESS;
+    private static final String SERVER = WanLab.SERVER_ADDRESS;
     /**
      * 50 ms round trips: the replayed connection's reset comes 50 ms after its SYN, time enough for the
      * server to read the request first even on a busy machine (under ALLOW it runs either way: data that
-     * arrived before a reset can still be read).
+     * arrived before a reset can still be read). Only SYNs with data are replayed: the first GET's SYN asks
+     * for a cookie and carries none, and the REJECT retry goes without Fast Open.
      */
-    private static final Duration ONE_WAY = Duration.ofMillis(25);
+    private static final LinkProfile REPLAYING_LINK = LinkProfile.rtt(Duration.ofMillis(50)).withFault(Fault.REPLAY_SYN_DATA);
     private static final String POST = RawHttp.request("POST", "/echo", "pay 5 EUR");
 
     @TempDir
     Path site;
-    private NetNamespace client;
-    private NetNamespace server;
-    private DelayLine line;
+    private WanLab lab;
 
     @BeforeEach
     void hosts() throws Exception {
-        assumeTrue(NetNamespace.unavailableReason().isEmpty(),
-                () -> "skipped: " + NetNamespace.unavailableReason().orElse(""));
-        assumeTrue(Files.exists(Path.of("/dev/net/tun")), "skipped: no /dev/net/tun for the delay line");
-        client = NetNamespace.create(1);
-        server = NetNamespace.create(3);
-        line = DelayLine.connect(client, CLIENT, server, SERVER, ONE_WAY);
+        assumeTrue(WanLab.unavailableReason().isEmpty(), () -> "skipped: " + WanLab.unavailableReason().orElse(""));
+        lab = WanLab.create(REPLAYING_LINK, 1, 3);
         Files.writeString(site.resolve("index.html"), "<p>hello</p>\n");
     }
 
     @AfterEach
     void close() {
-        if (line != null) {
-            line.close();
-        }
-        if (server != null) {
-            server.close();
-        }
-        if (client != null) {
-            client.close();
+        if (lab != null) {
+            lab.close();
         }
     }
 
@@ -75,32 +66,30 @@ class EarlyDataReplayTest {
     @EnumSource(EarlyDataPolicy.class)
     void aReplayedSynRunsThePostTwiceOnlyUnderAllow(EarlyDataPolicy policy) throws Exception {
         List<String> log = new CopyOnWriteArrayList<>();
-        try (FastOpenFileServer http = server.call(() -> FastOpenFileServer.builder(site)
+        try (FastOpenFileServer http = lab.server().call(() -> FastOpenFileServer.builder(site)
                 .bind(SERVER).port(0).fastOpen(16).earlyData(policy).accessLog(log::add).start())) {
             assertTrue(http.fastOpenStatus().active(), "server Fast Open: " + http.fastOpenStatus());
             InetSocketAddress address = new InetSocketAddress(SERVER, http.port());
 
             // A first request fetches the cookie: a GET, which is safe in any SYN.
-            assertEquals(200, client.call(() -> RawHttp.exchange(RawHttp.FAST_OPEN, address,
+            assertEquals(200, lab.client().call(() -> RawHttp.exchange(RawHttp.FAST_OPEN, address,
                     RawHttp.request("GET", "/", null))).status());
 
-            FastOpenCounters before = server.call(FastOpenCounters::read);
-            line.replayFilter(DelayLine.Direction.A_TO_B, Packets::isSynWithData);
-            RawHttp answer = client.submit(() -> RawHttp.exchange(RawHttp.FAST_OPEN, address, POST))
+            FastOpenCounters before = lab.server().call(FastOpenCounters::read);
+            RawHttp answer = lab.client().submit(() -> RawHttp.exchange(RawHttp.FAST_OPEN, address, POST))
                     .get(10, TimeUnit.SECONDS);
-            line.replayFilter(DelayLine.Direction.A_TO_B, null);
             int replayPort = DelayLine.replayPort(answer.localPort());
 
             // RFC 8470: a client that gets 425 sends the request again once the handshake has completed.
             RawHttp retry = null;
             if (answer.status() == 425) {
-                retry = client.call(() -> RawHttp.exchange(RawHttp.PLAIN, address, POST));
+                retry = lab.client().call(() -> RawHttp.exchange(RawHttp.PLAIN, address, POST));
             }
             List<String> replayLines = awaitLines(log, " " + CLIENT + ":" + replayPort + " ", 1);
-            FastOpenCounters counted = server.call(FastOpenCounters::read).minus(before);
+            FastOpenCounters counted = lab.server().call(FastOpenCounters::read).minus(before);
 
             log.forEach(l -> System.out.println(policy + ": " + l));
-            assertEquals(1, line.packetsReplayed(DelayLine.Direction.A_TO_B), "replayed SYNs with data");
+            assertEquals(1, lab.line().packetsReplayed(DelayLine.Direction.A_TO_B), "replayed SYNs with data");
             assertTrue(counted.passive() >= 2, "the server kernel must take both SYNs as Fast Open: " + counted);
             String replay = replayLines.getFirst();
             assertTrue(replay.contains("\"POST /echo HTTP/1.1\"") && replay.contains("fastopen=syn-data"), replay);
