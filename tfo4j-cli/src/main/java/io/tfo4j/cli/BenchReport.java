@@ -55,10 +55,10 @@ final class BenchReport {
      * @param synData  measured requests whose SYN data the server acknowledged (the client's TCP_INFO)
      * @param passive  the server kernel's TCPFastOpenPassive over the whole run, warm-up included
      */
-    record ThroughputRow(String target, boolean fastOpen, int round, double rps, long requests, long errors,
+    record ThroughputRow(String target, int round, double rps, long requests, long errors,
                          long synData, long passive, String error) {
         static ThroughputRow failed(String target, int round, String why) {
-            return new ThroughputRow(target, false, round, 0, 0, 0, 0, 0, why);
+            return new ThroughputRow(target, round, 0, 0, 0, 0, 0, why);
         }
     }
 

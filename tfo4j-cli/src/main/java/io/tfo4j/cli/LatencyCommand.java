@@ -13,7 +13,6 @@ import picocli.CommandLine.Spec;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,9 +30,6 @@ import java.util.concurrent.Callable;
         description = {"Time to first byte of repeat connections over an emulated link, per client/server pair.",
                 "Needs root (network namespaces), iproute2 and /dev/net/tun; nginx and curl where installed."})
 final class LatencyCommand implements Callable<Integer> {
-    /** The page every benchmark server serves: about 600 bytes. */
-    static final String PAGE = "<!doctype html><title>tfo4j bench</title>\n<p>" + "0123456789".repeat(50)
-            + "</p>\n";
 
     @Spec
     CommandSpec spec;
@@ -70,11 +66,7 @@ final class LatencyCommand implements Callable<Integer> {
             return 2;
         }
         Files.createDirectories(out);
-        // Readable by all: nginx's worker runs as an unprivileged user.
-        Path site = Files.createTempDirectory("tfo4j-bench-site",
-                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
-        Files.writeString(site.resolve(LatencyServers.PAGE.substring(1)), PAGE);
-        Files.setPosixFilePermissions(site.resolve(LatencyServers.PAGE.substring(1)), PosixFilePermissions.fromString("rw-r--r--"));
+        Path site = BenchSite.create();
         List<LatencyPair> pairs = LatencyPair.all();
         List<BenchReport.LatencyRow> rows = new ArrayList<>();
         int step = 0;

@@ -3,6 +3,7 @@ package io.tfo4j.cli;
 import io.tfo4j.http.FastOpenFileServer;
 import io.tfo4j.lab.Listening;
 import io.tfo4j.lab.Nginx;
+import io.tfo4j.lab.Processes;
 import io.tfo4j.lab.WanLab;
 
 import java.io.IOException;
@@ -10,7 +11,6 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The servers of one {@code tfo4j bench latency} lab, all on the lab's server host with Fast Open on, all
@@ -21,7 +21,7 @@ final class LatencyServers implements AutoCloseable {
     static final int SERVE = 8080;
     static final int NGINX = 8081;
     static final int NETTY = 8082;
-    static final String PAGE = "/index.html";
+    static final String PAGE = "/" + BenchSite.PAGE_NAME;
 
     private final Map<Integer, String> unavailable = new HashMap<>();
     private FastOpenFileServer serve;
@@ -46,7 +46,7 @@ final class LatencyServers implements AutoCloseable {
             }
             servers.netty = lab.server().command(ChildJvm.command("peer", "netty-server", "--bind",
                     WanLab.SERVER_ADDRESS, "--port", Integer.toString(NETTY), "--fastopen",
-                    "--body", site.resolve(PAGE.substring(1)).toString()).toArray(String[]::new))
+                    "--body", site.resolve(BenchSite.PAGE_NAME).toString()).toArray(String[]::new))
                     .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
             try {
                 Listening.await(lab.server(), WanLab.SERVER_ADDRESS, NETTY, servers.netty);
@@ -72,17 +72,7 @@ final class LatencyServers implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
-        if (netty != null) {
-            netty.destroy();
-            try {
-                if (!netty.waitFor(5, TimeUnit.SECONDS)) {
-                    netty.destroyForcibly();
-                }
-            } catch (InterruptedException e) {
-                netty.destroyForcibly();
-                Thread.currentThread().interrupt();
-            }
-        }
+        Processes.stop(netty);
         if (nginx != null) {
             nginx.close();
         }

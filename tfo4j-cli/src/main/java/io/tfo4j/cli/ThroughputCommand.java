@@ -5,6 +5,7 @@ import io.tfo4j.FastOpenCounters;
 import io.tfo4j.lab.Listening;
 import io.tfo4j.lab.NetNamespace;
 import io.tfo4j.lab.Nginx;
+import io.tfo4j.lab.Processes;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -14,13 +15,12 @@ import picocli.CommandLine.Spec;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * {@code tfo4j bench throughput}: connection-per-request rate on loopback, inside a private namespace with
@@ -36,7 +36,6 @@ import java.util.concurrent.TimeUnit;
                 "Needs root (a network namespace) and iproute2; nginx where installed."})
 final class ThroughputCommand implements Callable<Integer> {
     private static final int FIRST_PORT = 8090;
-    private static final String PAGE_NAME = "index.html";
 
     @Spec
     CommandSpec spec;
@@ -59,8 +58,11 @@ final class ThroughputCommand implements Callable<Integer> {
             description = "Where to write throughput.md, throughput.csv and throughput.svg (default ./bench-report).")
     Path out;
 
-    /** One server under test: how to start it in the namespace on {@code port}, serving {@code site}. */
-    private record Target(String name, boolean fastOpen, Launcher launcher) {
+    /**
+     * One server under test: why it cannot run here (empty when it can), and how to start it in the
+     * namespace on {@code port}, serving {@code site}.
+     */
+    private record Target(String name, Supplier<Optional<String>> missing, Launcher launcher) {
     }
 
     private interface Launcher {
@@ -69,18 +71,18 @@ final class ThroughputCommand implements Callable<Integer> {
 
     private static List<Target> targets() {
         return List.of(
-                new Target("tfo4j serve (Fast Open)", true, (prefix, site, port) ->
+                new Target("tfo4j serve (Fast Open)", Optional::empty, (prefix, site, port) ->
                         ChildJvm.command("serve", site.toString(), "--bind", "127.0.0.1", "--port", Integer.toString(port), "--fastopen")),
-                new Target("tfo4j serve (plain TCP)", false, (prefix, site, port) ->
+                new Target("tfo4j serve (plain TCP)", Optional::empty, (prefix, site, port) ->
                         ChildJvm.command("serve", site.toString(), "--bind", "127.0.0.1", "--port", Integer.toString(port))),
-                new Target("nginx (Fast Open, 1 worker)", true, (prefix, site, port) ->
+                new Target("nginx (Fast Open, 1 worker)", Nginx::unavailableReason, (prefix, site, port) ->
                         Nginx.command(prefix, "127.0.0.1", port, site)),
-                new Target("Netty epoll (Fast Open)", true, (prefix, site, port) ->
+                new Target("Netty epoll (Fast Open)", Optional::empty, (prefix, site, port) ->
                         ChildJvm.command("peer", "netty-server", "--bind", "127.0.0.1", "--port", Integer.toString(port),
-                                "--fastopen", "--body", site.resolve(PAGE_NAME).toString())),
-                new Target("JDK HttpServer (Fast Open via tfo4j)", true, (prefix, site, port) ->
+                                "--fastopen", "--body", site.resolve(BenchSite.PAGE_NAME).toString())),
+                new Target("JDK HttpServer (Fast Open via tfo4j)", Optional::empty, (prefix, site, port) ->
                         ChildJvm.command("peer", "jdk-server", "--bind", "127.0.0.1", "--port", Integer.toString(port),
-                                "--fastopen", "--body", site.resolve(PAGE_NAME).toString())));
+                                "--fastopen", "--body", site.resolve(BenchSite.PAGE_NAME).toString())));
     }
 
     @Override
@@ -96,10 +98,7 @@ final class ThroughputCommand implements Callable<Integer> {
         }
         boolean pin = Runtime.getRuntime().availableProcessors() >= 2 && Files.isExecutable(Path.of("/usr/bin/taskset"));
         Files.createDirectories(out);
-        Path site = Files.createTempDirectory("tfo4j-bench-site",
-                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
-        Path page = Files.writeString(site.resolve(PAGE_NAME), LatencyCommand.PAGE);
-        Files.setPosixFilePermissions(page, PosixFilePermissions.fromString("rw-r--r--"));
+        Path site = BenchSite.create();
         List<Target> targets = targets();
         List<BenchReport.ThroughputRow> rows = new ArrayList<>();
         long started = System.nanoTime();
@@ -128,8 +127,9 @@ final class ThroughputCommand implements Callable<Integer> {
 
     private BenchReport.ThroughputRow measure(NetNamespace namespace, Target target, int round, int port, Path site,
                                               boolean pin) throws IOException {
-        if (target.name().startsWith("nginx") && Nginx.unavailableReason().isPresent()) {
-            return BenchReport.ThroughputRow.failed(target.name(), round, "skipped: " + Nginx.unavailableReason().get());
+        Optional<String> missing = target.missing().get();
+        if (missing.isPresent()) {
+            return BenchReport.ThroughputRow.failed(target.name(), round, "skipped: " + missing.get());
         }
         Path prefix = Files.createTempDirectory("tfo4j-bench-server");
         List<String> command = new ArrayList<>(pin ? List.of("taskset", "-c", "1") : List.of());
@@ -141,29 +141,21 @@ final class ThroughputCommand implements Callable<Integer> {
             FastOpenCounters before = namespace.call(FastOpenCounters::read);
             List<String> load = new ArrayList<>(pin ? List.of("taskset", "-c", "0") : List.of());
             load.addAll(ChildJvm.command("peer", "load", "--threads", Integer.toString(threads), "--warmup",
-                    Integer.toString(warmup), "--seconds", Integer.toString(seconds), "http://127.0.0.1:" + port + "/" + PAGE_NAME));
+                    Integer.toString(warmup), "--seconds", Integer.toString(seconds), "http://127.0.0.1:" + port + "/" + BenchSite.PAGE_NAME));
             List<JsonNode> lines = ChildJvm.jsonLines(namespace, warmup + seconds + 60, load);
             long passive = namespace.call(FastOpenCounters::read).minus(before).passive();
             if (lines.isEmpty()) {
                 return BenchReport.ThroughputRow.failed(target.name(), round, "the load generator reported nothing");
             }
             JsonNode result = lines.getFirst();
-            return new BenchReport.ThroughputRow(target.name(), target.fastOpen(), round, result.get("rps").asDouble(),
+            return new BenchReport.ThroughputRow(target.name(), round, result.get("rps").asDouble(),
                     result.get("requests").asLong(), result.get("errors").asLong(), result.get("synData").asLong(),
                     passive, result.get("errors").asLong() > 0 ? "errors: " + result.path("firstErrors") : null);
         } catch (IOException e) {
             String log = Files.exists(prefix.resolve("server.log")) ? Files.readString(prefix.resolve("server.log")).strip() : "";
             return BenchReport.ThroughputRow.failed(target.name(), round, e.getMessage() + (log.isEmpty() ? "" : "; server said: " + log));
         } finally {
-            server.destroy();
-            try {
-                if (!server.waitFor(5, TimeUnit.SECONDS)) {
-                    server.destroyForcibly();
-                }
-            } catch (InterruptedException e) {
-                server.destroyForcibly();
-                Thread.currentThread().interrupt();
-            }
+            Processes.stop(server);
             BenchReport.deleteTree(prefix);
         }
     }

@@ -6,7 +6,6 @@ import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 
 /**
  * nginx, a Fast Open server nobody here wrote, run inside a {@link NetNamespace} as a peer for tests and
@@ -87,15 +86,7 @@ public final class Nginx implements AutoCloseable {
     /** Stops nginx (SIGTERM, then SIGKILL after 5 s) and removes its prefix. */
     @Override
     public void close() throws IOException {
-        process.destroy();
-        try {
-            if (!process.waitFor(5, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-            }
-        } catch (InterruptedException e) {
-            process.destroyForcibly();
-            Thread.currentThread().interrupt();
-        }
+        Processes.stop(process);
         try (var paths = Files.walk(prefix)) {
             for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(path);
