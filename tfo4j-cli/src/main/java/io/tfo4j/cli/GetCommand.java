@@ -1,10 +1,9 @@
 package io.tfo4j.cli;
 
-import com.sun.net.httpserver.HttpServer;
 import io.tfo4j.ClientOutcome;
 import io.tfo4j.FastOpenSocketFactory;
 import io.tfo4j.FastOpenSupport;
-import io.tfo4j.http.FastOpenHttpServer;
+import io.tfo4j.cli.peer.WarmUpServer;
 import okhttp3.ConnectionPool;
 import okhttp3.HttpUrl;
 import okhttp3.MediaType;
@@ -20,8 +19,6 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -146,37 +143,15 @@ final class GetCommand implements Callable<Integer> {
 
     /**
      * Before the first timed request: probe (links the native calls) and make {@value #WARM_UP_REQUESTS}
-     * requests, the way the timed ones are made, to a throwaway JDK HttpServer on this namespace's loopback,
-     * so that OkHttp's and tfo4j's code is loaded and compiled. Without it the first requests' ttfbMs include
-     * tens of milliseconds of a cold JVM.
+     * requests, the way the timed ones are made, to a {@link WarmUpServer}. Without it the first requests'
+     * ttfbMs include tens of milliseconds of a cold JVM.
      */
     private void warmUp() {
         FastOpenSupport.current();
-        HttpServer local = null;
-        try {
-            local = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-            local.createContext("/", exchange -> {
-                exchange.sendResponseHeaders(204, -1);
-                exchange.close();
-            });
-            // Fast Open on the warm-up server where this host allows it, so that the path of a cached cookie
-            // (data in the SYN) is compiled too, not only the cookie request.
-            FastOpenHttpServer.enable(local, 16);
-            local.start();
-            HttpUrl localUrl = HttpUrl.get("http://127.0.0.1:" + local.getAddress().getPort() + "/");
-            OkHttpClient[] clients = {client(true), client(false)};
-            for (int i = 0; i < WARM_UP_REQUESTS; i++) {
-                exchange(clients[i % 2], localUrl, "GET");
-            }
-            for (OkHttpClient client : clients) {
-                client.connectionPool().evictAll();
-            }
-        } catch (IOException | RuntimeException e) {
-            // Only a warm-up: the real requests report any problem.
-        } finally {
-            if (local != null) {
-                local.stop(0);
-            }
+        OkHttpClient[] clients = {client(true), client(false)};
+        WarmUpServer.run(WARM_UP_REQUESTS, (index, url) -> exchange(clients[index % 2], HttpUrl.get(url), "GET"));
+        for (OkHttpClient client : clients) {
+            client.connectionPool().evictAll();
         }
     }
 

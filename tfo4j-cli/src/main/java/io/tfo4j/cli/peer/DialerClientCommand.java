@@ -1,16 +1,10 @@
 package io.tfo4j.cli.peer;
 
-import com.sun.net.httpserver.HttpServer;
 import io.tfo4j.FastOpenSupport;
-import io.tfo4j.http.FastOpenHttpServer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Callable;
 
 /** {@code tfo4j peer tfo4j-client}: GETs with tfo4j-core's dialer and nothing else. See {@link DialerHttpClient}. */
@@ -33,36 +27,9 @@ final class DialerClientCommand implements Callable<Integer> {
     public Integer call() {
         HttpTarget target = options.target();
         DialerHttpClient client = new DialerHttpClient(fastOpen);
-        warmUp(client);
+        FastOpenSupport.current();
+        WarmUpServer.run(WARM_UP_REQUESTS, (index, url) -> client.get(HttpTarget.parse(url)));
         return options.run(fastOpen ? "tfo4j-dialer" : "tfo4j-dialer-plain", target, client::get);
     }
 
-    /** Requests to a throwaway JDK HttpServer on this namespace's loopback, so the timed ones run compiled code. */
-    private static void warmUp(DialerHttpClient client) {
-        FastOpenSupport.current();
-        HttpServer local = null;
-        try {
-            local = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-            local.createContext("/", exchange -> {
-                byte[] body = "warm\n".getBytes(StandardCharsets.US_ASCII);
-                exchange.sendResponseHeaders(200, body.length);
-                exchange.getResponseBody().write(body);
-                exchange.close();
-            });
-            // Fast Open on the warm-up server where this host allows it, so that the path of a cached cookie
-            // (data in the SYN) is compiled too, not only the cookie request.
-            FastOpenHttpServer.enable(local, 16);
-            local.start();
-            HttpTarget target = HttpTarget.parse("http://127.0.0.1:" + local.getAddress().getPort() + "/");
-            for (int i = 0; i < WARM_UP_REQUESTS; i++) {
-                client.get(target);
-            }
-        } catch (IOException | RuntimeException e) {
-            // Only a warm-up: the real requests report any problem.
-        } finally {
-            if (local != null) {
-                local.stop(0);
-            }
-        }
-    }
 }
