@@ -4,16 +4,11 @@ import com.sun.net.httpserver.HttpServer;
 import io.tfo4j.FastOpenStatus;
 import io.tfo4j.http.FastOpenHttpServer;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.Spec;
+import picocli.CommandLine.Mixin;
 
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Callable;
@@ -27,30 +22,14 @@ import java.util.concurrent.Callable;
         description = {"The JDK's com.sun.net.httpserver.HttpServer answering every GET with the same body,"
                 + " optionally with TCP Fast Open (tfo4j's FastOpenHttpServer.enable). Stops on Ctrl-C."})
 final class JdkServerCommand implements Callable<Integer> {
-    @Spec
-    CommandSpec spec;
-
-    @Option(names = "--bind", paramLabel = "ADDR", defaultValue = "127.0.0.1", description = "Address (default 127.0.0.1).")
-    String bind;
-
-    @Option(names = "--port", paramLabel = "P", defaultValue = "8080", description = "Port (default 8080).")
-    int port;
-
-    @Option(names = "--fastopen", arity = "0..1", paramLabel = "QLEN", fallbackValue = "256", defaultValue = "0",
-            description = "Take data in the SYN (queue length; default when given: 256).")
-    int fastOpenQueue;
-
-    @Option(names = "--body", paramLabel = "FILE", description = "Answer with FILE's content (default: a greeting).")
-    Path bodyFile;
+    @Mixin
+    ServerOptions options;
 
     @Override
     public Integer call() throws Exception {
-        if (port < 0 || port > 65535) {
-            throw new ParameterException(spec.commandLine(), "--port must be 0 to 65535, got " + port);
-        }
-        byte[] body = bodyFile == null ? "hello from the JDK HttpServer\n".getBytes(StandardCharsets.US_ASCII)
-                : Files.readAllBytes(bodyFile);
-        HttpServer server = HttpServer.create(new InetSocketAddress(bind, port), 1024);
+        InetSocketAddress address = options.address();
+        byte[] body = options.body("hello from the JDK HttpServer\n".getBytes(StandardCharsets.US_ASCII));
+        HttpServer server = HttpServer.create(address, 1024);
         server.createContext("/", exchange -> {
             exchange.getResponseHeaders().set("Content-Type", "text/html");
             exchange.sendResponseHeaders(200, body.length);
@@ -60,8 +39,8 @@ final class JdkServerCommand implements Callable<Integer> {
         });
         // One thread, like nginx's one worker and Netty's one event loop in the benchmark.
         server.setExecutor(Executors.newSingleThreadExecutor());
-        if (fastOpenQueue > 0) {
-            FastOpenStatus status = FastOpenHttpServer.enable(server, fastOpenQueue);
+        if (options.fastOpenQueue > 0) {
+            FastOpenStatus status = FastOpenHttpServer.enable(server, options.fastOpenQueue);
             if (!status.active()) {
                 System.err.println("tfo4j peer jdk-server: Fast Open is not active: " + status.reason()
                         + (status.remedy().isEmpty() ? "" : "; fix: " + status.remedy()));
@@ -73,7 +52,7 @@ final class JdkServerCommand implements Callable<Integer> {
             server.stop(0);
             stopped.countDown();
         }, "jdk-server-stop"));
-        System.out.println("tfo4j peer jdk-server: listening on " + bind + ":" + server.getAddress().getPort());
+        System.out.println("tfo4j peer jdk-server: listening on " + options.bind + ":" + server.getAddress().getPort());
         System.out.flush();
         stopped.await();
         return 0;

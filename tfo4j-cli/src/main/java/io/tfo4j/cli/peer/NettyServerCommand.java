@@ -2,19 +2,12 @@ package io.tfo4j.cli.peer;
 
 import io.tfo4j.cli.Json;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.Spec;
 
-import java.io.IOException;
 import java.io.PrintStream;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.function.Consumer;
@@ -29,22 +22,8 @@ import java.util.function.Consumer;
 final class NettyServerCommand implements Callable<Integer> {
     private static final byte[] DEFAULT_BODY = "hello from netty\n".getBytes(StandardCharsets.US_ASCII);
 
-    @Spec
-    CommandSpec spec;
-
-    @Option(names = "--bind", paramLabel = "ADDR", defaultValue = "127.0.0.1",
-            description = "Address to listen on (default 127.0.0.1; 0.0.0.0 for all).")
-    String bind;
-
-    @Option(names = "--port", paramLabel = "P", defaultValue = "8080", description = "Port (default 8080; 0 for any free one).")
-    int port;
-
-    @Option(names = "--fastopen", arity = "0..1", paramLabel = "QLEN", fallbackValue = "256", defaultValue = "0",
-            description = "Take data in the SYN, with this many pending Fast Open connections at most (default when given: 256).")
-    int fastOpenQueue;
-
-    @Option(names = "--body", paramLabel = "FILE", description = "Answer with FILE's content (default: a 17-byte greeting).")
-    Path bodyFile;
+    @Mixin
+    ServerOptions options;
 
     @Option(names = "--access-log", description = "One JSON line per request on stdout: connection number, remote"
             + " address, request number on the connection, method, URI, status, bytes, synData.")
@@ -52,28 +31,16 @@ final class NettyServerCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (port < 0 || port > 65535) {
-            throw new ParameterException(spec.commandLine(), "--port must be 0 to 65535, got " + port);
-        }
-        if (fastOpenQueue < 0) {
-            throw new ParameterException(spec.commandLine(),
-                    "--fastopen queue length must not be negative, got " + fastOpenQueue);
-        }
-        byte[] body = body();
-        InetSocketAddress address;
-        try {
-            address = new InetSocketAddress(InetAddress.getByName(bind), port);
-        } catch (UnknownHostException e) {
-            throw new ParameterException(spec.commandLine(), "cannot resolve --bind " + bind + ": " + e.getMessage());
-        }
+        InetSocketAddress address = options.address();
+        byte[] body = options.body(DEFAULT_BODY);
         warmUp();
-        NettyHttpServer server = NettyHttpServer.start(null, address, fastOpenQueue, body, accessLog ? log() : null);
+        NettyHttpServer server = NettyHttpServer.start(null, address, options.fastOpenQueue, body, accessLog ? log() : null);
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "tfo4j-peer-netty-server-stop"));
-        String fastOpen = fastOpenQueue == 0 ? "off" : server.fastOpenActive() ? "on (queue " + fastOpenQueue + ")" : "inactive";
+        String fastOpen = options.fastOpenQueue == 0 ? "off" : server.fastOpenActive() ? "on (queue " + options.fastOpenQueue + ")" : "inactive";
         System.out.println("tfo4j peer netty-server: http://" + address.getAddress().getHostAddress() + ":" + server.port()
                 + "/ answers GET with " + body.length + " bytes (Fast Open " + fastOpen + ")");
         System.out.flush();
-        if (fastOpenQueue > 0 && !server.fastOpenActive()) {
+        if (options.fastOpenQueue > 0 && !server.fastOpenActive()) {
             System.err.println("tfo4j peer netty-server: Fast Open is not active, serving without it: Netty found no"
                     + " server bit (2) in net.ipv4.tcp_fastopen; fix: sysctl -w net.ipv4.tcp_fastopen=3");
         }
@@ -88,17 +55,6 @@ final class NettyServerCommand implements Callable<Integer> {
         }
         if (accessLog) {
             Json.line(Map.of("warm", "up"));
-        }
-    }
-
-    private byte[] body() {
-        if (bodyFile == null) {
-            return DEFAULT_BODY;
-        }
-        try {
-            return Files.readAllBytes(bodyFile);
-        } catch (IOException e) {
-            throw new ParameterException(spec.commandLine(), "cannot read --body " + bodyFile + ": " + e);
         }
     }
 
