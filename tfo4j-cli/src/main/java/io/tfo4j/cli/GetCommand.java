@@ -12,6 +12,7 @@ import okhttp3.Request;
 import okhttp3.RequestBody;
 import okhttp3.Response;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParameterException;
@@ -50,10 +51,8 @@ final class GetCommand implements Callable<Integer> {
     @Option(names = "--count", paramLabel = "N", defaultValue = "1", description = "Requests to make (default 1).")
     int count;
 
-    // fallbackValue: without it picocli reads --no-fastopen of a true-by-default option as "the default", true.
-    @Option(names = "--fastopen", negatable = true, defaultValue = "true", fallbackValue = "true",
-            description = "Use Fast Open (default); --no-fastopen for plain connections.")
-    boolean fastOpen;
+    @Mixin
+    FastOpenSwitch fastOpen;
 
     @Option(names = "--method", paramLabel = "M", defaultValue = "GET", description = "HTTP method (default GET).")
     String method;
@@ -81,7 +80,7 @@ final class GetCommand implements Callable<Integer> {
         String verb = method.toUpperCase(Locale.ROOT);
         boolean safe = SAFE_METHODS.contains(verb);
         warmUp();
-        OkHttpClient inSyn = client(fastOpen && (safe || unsafeInSyn));
+        OkHttpClient inSyn = client(fastOpen.on() && (safe || unsafeInSyn));
         OkHttpClient afterHandshake = client(false);
         int failures = 0;
         for (int i = 1; i <= count; i++) {
@@ -123,7 +122,7 @@ final class GetCommand implements Callable<Integer> {
         if (outcome != null && outcome.synDataAcked()) {
             return null;
         }
-        if (!fastOpen) {
+        if (!fastOpen.on()) {
             return "Fast Open switched off (--no-fastopen)";
         }
         if (!safe && !unsafeInSyn) {

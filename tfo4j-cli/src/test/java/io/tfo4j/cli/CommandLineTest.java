@@ -82,13 +82,13 @@ class CommandLineTest {
     void getNoFastOpenTurnsItOff() {
         GetCommand get = new GetCommand();
         new CommandLine(get).parseArgs("--no-fastopen", "http://127.0.0.1/");
-        assertFalse(get.fastOpen, "--no-fastopen");
+        assertFalse(get.fastOpen.on(), "--no-fastopen");
         GetCommand byDefault = new GetCommand();
         new CommandLine(byDefault).parseArgs("http://127.0.0.1/");
-        assertTrue(byDefault.fastOpen, "default");
+        assertTrue(byDefault.fastOpen.on(), "default");
         GetCommand explicit = new GetCommand();
         new CommandLine(explicit).parseArgs("--fastopen", "http://127.0.0.1/");
-        assertTrue(explicit.fastOpen, "--fastopen");
+        assertTrue(explicit.fastOpen.on(), "--fastopen");
     }
 
     @Test

@@ -1,9 +1,9 @@
 package io.tfo4j.cli.peer;
 
+import io.tfo4j.cli.FastOpenSwitch;
 import io.tfo4j.FastOpenSupport;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
 
 import java.util.concurrent.Callable;
 
@@ -18,18 +18,16 @@ final class DialerClientCommand implements Callable<Integer> {
     @Mixin
     ClientOptions options;
 
-    // fallbackValue: without it picocli reads --no-fastopen of a true-by-default option as "the default", true.
-    @Option(names = "--fastopen", negatable = true, defaultValue = "true", fallbackValue = "true",
-            description = "Use Fast Open (default); --no-fastopen for plain connections.")
-    boolean fastOpen;
+    @Mixin
+    FastOpenSwitch fastOpen;
 
     @Override
     public Integer call() {
         HttpTarget target = options.target();
-        DialerHttpClient client = new DialerHttpClient(fastOpen);
+        DialerHttpClient client = new DialerHttpClient(fastOpen.on());
         FastOpenSupport.current();
         WarmUpServer.run(WARM_UP_REQUESTS, (index, url) -> client.get(HttpTarget.parse(url)));
-        return options.run(fastOpen ? "tfo4j-dialer" : "tfo4j-dialer-plain", target, client::get);
+        return options.run(fastOpen.on() ? "tfo4j-dialer" : "tfo4j-dialer-plain", target, client::get);
     }
 
 }

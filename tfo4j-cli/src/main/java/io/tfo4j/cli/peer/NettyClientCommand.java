@@ -1,8 +1,8 @@
 package io.tfo4j.cli.peer;
 
+import io.tfo4j.cli.FastOpenSwitch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
 
 import java.util.concurrent.Callable;
 
@@ -18,16 +18,14 @@ final class NettyClientCommand implements Callable<Integer> {
     @Mixin
     ClientOptions options;
 
-    // fallbackValue: without it picocli flips a true-by-default negatable option, so --no-fastopen would turn it on.
-    @Option(names = "--fastopen", negatable = true, defaultValue = "true", fallbackValue = "true",
-            description = "Use Fast Open (default); --no-fastopen for plain connections.")
-    boolean fastOpen;
+    @Mixin
+    FastOpenSwitch fastOpen;
 
     @Override
     public Integer call() {
         HttpTarget target = options.target();
-        try (NettyHttpClient client = new NettyHttpClient(fastOpen)) {
-            if (fastOpen && !client.fastOpen()) {
+        try (NettyHttpClient client = new NettyHttpClient(fastOpen.on())) {
+            if (fastOpen.on() && !client.fastOpen()) {
                 System.err.println("tfo4j peer netty-client: Fast Open is off: Netty found no client bit (1) in"
                         + " net.ipv4.tcp_fastopen; fix: sysctl -w net.ipv4.tcp_fastopen=3");
             }
