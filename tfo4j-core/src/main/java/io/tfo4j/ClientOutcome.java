@@ -1,5 +1,6 @@
 package io.tfo4j;
 
+import java.io.FileDescriptor;
 import java.io.IOException;
 import java.net.Socket;
 import java.nio.channels.SocketChannel;
@@ -40,6 +41,11 @@ public record ClientOutcome(Result result, String reason, TcpInfo tcpInfo) {
 
     /** Reads the outcome of a client socket. */
     public static ClientOutcome of(Socket socket) throws IOException {
+        return read(FileDescriptors.of(socket));
+    }
+
+    /** Reads the outcome of the client socket behind a raw descriptor (see {@link FastOpen} on raw descriptors). */
+    public static ClientOutcome of(FileDescriptor socket) throws IOException {
         return read(FileDescriptors.of(socket));
     }
 

@@ -1,5 +1,6 @@
 package io.tfo4j;
 
+import java.io.FileDescriptor;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -25,6 +26,12 @@ import java.nio.channels.SocketChannel;
  * FTP, SMTP, POP3, IMAP, MySQL), the SYN is never sent and the read waits forever. Call
  * {@link #startHandshake(SocketChannel)} first, or use {@link FastOpenDialer} or
  * {@link FastOpenSocketFactory}, which never fall into it.
+ *
+ * <p><b>Raw descriptors.</b> The {@link FileDescriptor} overloads are for code that sees the JDK's own
+ * descriptors rather than sockets (the tfo4j agent, which stands at the JDK's bind and connect hooks). The
+ * descriptor must be open and belong to a TCP socket; reading its number needs
+ * {@code --add-exports java.base/sun.nio.ch=...}, and without it they throw
+ * {@link UnsupportedOperationException} naming the flag.
  */
 public final class FastOpen {
     private FastOpen() {
@@ -60,6 +67,15 @@ public final class FastOpen {
                     + " " + FileDescriptors.exportsFlag() + ", or use FastOpenServerSocketFactory");
         }
         return enableServer(fd, queueLength);
+    }
+
+    /**
+     * Turns Fast Open on for the listener behind a raw descriptor; see
+     * {@link #enableServer(ServerSocketChannel, int)} and the class documentation on raw descriptors.
+     */
+    public static FastOpenStatus enableServer(FileDescriptor listener, int queueLength) throws IOException {
+        requireQueueLength(queueLength);
+        return enableServer(FileDescriptors.of(listener), queueLength);
     }
 
     private static FastOpenStatus enableServer(int fd, int queueLength) throws SyscallException {
@@ -146,6 +162,14 @@ public final class FastOpen {
     }
 
     /**
+     * Turns Fast Open on for the unconnected TCP socket behind a raw descriptor; see
+     * {@link #enableClient(SocketChannel)} (and its trap) and the class documentation on raw descriptors.
+     */
+    public static FastOpenStatus enableClient(FileDescriptor socket) throws IOException {
+        return enableClient(FileDescriptors.of(socket));
+    }
+
+    /**
      * Sets the option straight away and asks the cached probe only when that fails: the common case costs
      * one system call per connection.
      */
@@ -213,6 +237,11 @@ public final class FastOpen {
 
     /** Like {@link #startHandshake(SocketChannel)}, for a socket. */
     public static void startHandshake(Socket socket) throws IOException {
+        startHandshake(FileDescriptors.of(socket));
+    }
+
+    /** Like {@link #startHandshake(SocketChannel)}, for the socket behind a raw descriptor. */
+    public static void startHandshake(FileDescriptor socket) throws IOException {
         startHandshake(FileDescriptors.of(socket));
     }
 

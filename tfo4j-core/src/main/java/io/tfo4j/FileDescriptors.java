@@ -22,6 +22,8 @@ import java.nio.channels.SocketChannel;
  *   <li>plain {@code new Socket()} / {@code new ServerSocket()}: the private {@code impl} field and
  *       {@code SocketImpl.getFileDescriptor()}, which also need {@code --add-opens java.base/java.net=...}.</li>
  * </ul>
+ * <p>A raw {@link FileDescriptor} (from code that sees the JDK's descriptors, such as the agent) is read
+ * with {@code sun.nio.ch.IOUtil.fdVal}, which needs {@code --add-exports java.base/sun.nio.ch=...}.
  * Without a flag, every method throws {@link UnsupportedOperationException} naming the flag.
  */
 final class FileDescriptors {
@@ -69,6 +71,26 @@ final class FileDescriptors {
         }
     }
 
+    private static final class DescriptorAccess {
+        static final MethodHandle FD_VAL;
+        static final String PROBLEM;
+
+        static {
+            MethodHandle fdVal = null;
+            String problem = null;
+            try {
+                fdVal = MethodHandles.lookup().findStatic(Class.forName("sun.nio.ch.IOUtil"), "fdVal",
+                        MethodType.methodType(int.class, FileDescriptor.class));
+            } catch (IllegalAccessException e) {
+                problem = "tfo4j cannot read a file descriptor's number: add the JVM flag " + exportsFlag();
+            } catch (ReflectiveOperationException e) {
+                problem = "this JDK (" + Runtime.version() + ") has no sun.nio.ch.IOUtil.fdVal(): " + e;
+            }
+            FD_VAL = fdVal;
+            PROBLEM = problem;
+        }
+    }
+
     private static final class PlainSocketAccess {
         static final MethodHandle SOCKET_IMPL;
         static final MethodHandle SERVER_SOCKET_IMPL;
@@ -105,6 +127,26 @@ final class FileDescriptors {
             FD_VAL = fdVal;
             PROBLEM = problem;
         }
+    }
+
+    /**
+     * The number of a raw descriptor. The caller must know it is open: a closed one may keep its old
+     * number, which can by now name another file.
+     */
+    static int of(FileDescriptor descriptor) {
+        if (DescriptorAccess.PROBLEM != null) {
+            throw new UnsupportedOperationException(DescriptorAccess.PROBLEM);
+        }
+        int value;
+        try {
+            value = (int) DescriptorAccess.FD_VAL.invokeExact(descriptor);
+        } catch (Throwable t) {
+            throw new IllegalStateException("reading the number of " + descriptor + " failed", t);
+        }
+        if (value < 0) {
+            throw new IllegalArgumentException("the file descriptor is not open (" + value + ")");
+        }
+        return value;
     }
 
     static int of(SocketChannel channel) throws ClosedChannelException {

@@ -1,5 +1,6 @@
 package io.tfo4j;
 
+import java.io.FileDescriptor;
 import java.io.IOException;
 import java.net.Socket;
 import java.nio.channels.SocketChannel;
@@ -28,6 +29,11 @@ public record ServerOutcome(boolean fastOpenChild, boolean synData, TcpState sta
     /** Reads the outcome of an accepted socket. */
     public static ServerOutcome of(Socket accepted) throws IOException {
         return read(FileDescriptors.of(accepted));
+    }
+
+    /** Reads the outcome of the accepted socket behind a raw descriptor (see {@link FastOpen} on raw descriptors). */
+    public static ServerOutcome of(FileDescriptor socket) throws IOException {
+        return read(FileDescriptors.of(socket));
     }
 
     static ServerOutcome read(int fd) throws SyscallException {

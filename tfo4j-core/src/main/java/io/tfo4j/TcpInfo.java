@@ -1,5 +1,6 @@
 package io.tfo4j;
 
+import java.io.FileDescriptor;
 import java.io.IOException;
 import java.net.Socket;
 import java.nio.channels.SocketChannel;
@@ -38,6 +39,11 @@ public record TcpInfo(TcpState state, int options, int fastOpenClientFail, int r
 
     /** Reads TCP_INFO of a socket (a plain {@code java.net.Socket} needs the {@code --add-opens} flag). */
     public static TcpInfo of(Socket socket) throws IOException {
+        return read(FileDescriptors.of(socket));
+    }
+
+    /** Reads TCP_INFO of the TCP socket behind a raw descriptor (see {@link FastOpen} on raw descriptors). */
+    public static TcpInfo of(FileDescriptor socket) throws IOException {
         return read(FileDescriptors.of(socket));
     }
 
