@@ -1,0 +1,127 @@
+package io.tfo4j.agent.jdk25;
+
+import io.tfo4j.FastOpenSupport;
+import io.tfo4j.agent.bootstrap.Hooks;
+import io.tfo4j.agent.common.AgentContext;
+import io.tfo4j.agent.common.AgentLog;
+import io.tfo4j.agent.common.AgentOptions;
+import io.tfo4j.agent.common.AgentVariant;
+import java.lang.foreign.MemorySegment;
+import java.lang.instrument.Instrumentation;
+import java.util.EnumSet;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The agent on Java 25 and later: listeners and client connections on listed ports get Fast Open, with
+ * everything a program that was not written for it needs (see {@link ClientConnections} for the deferred
+ * connect, {@link AcceptedConnections} and {@link ServletGate} for replayed SYN data), through tfo4j-core
+ * and a handful of rewritten JDK methods ({@link JdkRewrites}).
+ *
+ * <p>It needs native access for tfo4j-core's system calls. Without {@code --enable-native-access} Java 25
+ * prints its warning once and allows it; where it is denied ({@code --illegal-native-access=deny}) the agent
+ * switches itself off and says so.
+ */
+public final class FullAgent implements AgentVariant {
+    @Override
+    public String mode() {
+        return "full";
+    }
+
+    @Override
+    public void start(AgentContext context) throws Exception {
+        AgentOptions options = context.options();
+        AgentLog log = context.log();
+        Instrumentation instrumentation = context.instrumentation();
+        String denied = nativeAccessDenied();
+        if (denied != null) {
+            log.line("native access is denied in this JVM (" + denied + "): the agent switches itself off; allow"
+                    + " it with --enable-native-access=ALL-UNNAMED");
+            return;
+        }
+        // tfo4j-core reads descriptors through sun.nio.ch; the rewritten JDK code calls Hooks, which the boot
+        // loader holds in its unnamed module, and Hooks calls sun.nio.ch.Net.accept.
+        Module hooks = Hooks.class.getModule();
+        instrumentation.redefineModule(Object.class.getModule(), Set.of(hooks), Map.of("sun.nio.ch",
+                Set.of(FullAgent.class.getModule(), hooks)), Map.of(), Set.of(), Map.of());
+
+        reportHost(options, log);
+        Set<JdkRewrites.Part> wanted = EnumSet.noneOf(JdkRewrites.Part.class);
+        if (!options.listen().isEmpty()) {
+            wanted.addAll(Set.of(JdkRewrites.Part.LISTENERS, JdkRewrites.Part.ACCEPTED, JdkRewrites.Part.SERVLETS));
+        }
+        if (options.anyConnect()) {
+            wanted.add(JdkRewrites.Part.CLIENTS);
+        }
+        JdkRewrites rewrites = new JdkRewrites(wanted, instrumentation, log);
+        rewrites.verify();
+        Set<JdkRewrites.Part> parts = rewrites.parts();
+        if (parts.contains(JdkRewrites.Part.ACCEPTED)) {
+            Hooks.linkAccept();
+        }
+
+        String policy = options.earlyData().name().toLowerCase(Locale.ROOT);
+        Listeners listeners = parts.contains(JdkRewrites.Part.LISTENERS)
+                ? new Listeners(context.listenPorts(), context.stats(), protection(options, parts)) : null;
+        AcceptedConnections accepted = listeners != null && parts.contains(JdkRewrites.Part.ACCEPTED)
+                ? new AcceptedConnections(listeners, log, context.stats()) : null;
+        ClientConnections clients = parts.contains(JdkRewrites.Part.CLIENTS)
+                ? new ClientConnections(options, log, context.stats()) : null;
+        ServletGate servlets = accepted != null && parts.contains(JdkRewrites.Part.SERVLETS)
+                ? new ServletGate(context.loader(), policy, log) : null;
+        Hooks.install(new SocketHooks(listeners, accepted, clients, servlets, context.stats(), log, policy));
+        instrumentation.addTransformer(rewrites, true);
+        rewrites.rewriteLoaded();
+        if (listeners != null) {
+            context.listenPorts().watchForeignListeners();
+        }
+    }
+
+    /** Null when restricted methods may be called from the agent's module, else why not. */
+    private static String nativeAccessDenied() {
+        try {
+            // A restricted method: refused when native access is denied, allowed (with the JDK's warning) by default.
+            MemorySegment.NULL.reinterpret(0);
+            return null;
+        } catch (IllegalCallerException e) {
+            return e.getMessage();
+        }
+    }
+
+    /** One line on what this network namespace allows, for the sides the options ask for. */
+    private static void reportHost(AgentOptions options, AgentLog log) {
+        FastOpenSupport support = FastOpenSupport.current();
+        StringBuilder line = new StringBuilder("this host (kernel " + support.kernelRelease() + ", net.ipv4.tcp_fastopen="
+                + (support.sysctl().isPresent() ? support.sysctl().getAsInt() : "unreadable") + "):");
+        if (!options.listen().isEmpty()) {
+            line.append(" listeners ").append(verdict(support.server()));
+        }
+        if (options.anyConnect()) {
+            line.append(options.listen().isEmpty() ? "" : ";").append(" connections ").append(verdict(support.client()));
+        }
+        log.line(line.toString());
+    }
+
+    private static String verdict(FastOpenSupport.Verdict verdict) {
+        return verdict.available() ? "can use Fast Open" : "cannot use Fast Open: " + verdict.reason()
+                + (verdict.remedy().isEmpty() ? "" : " (" + verdict.remedy() + ")");
+    }
+
+    /** What keeps replayed SYN data harmless on the listeners, for their line. */
+    private static String protection(AgentOptions options, Set<JdkRewrites.Part> parts) {
+        String others = "; other servers on this port (the JDK HttpServer, Netty, Vert.x, Undertow's own"
+                + " handlers) run requests from SYN data at once, so give them Fast Open only where that is harmless";
+        if (!parts.contains(JdkRewrites.Part.SERVLETS)) {
+            return "on this JDK the agent cannot hold requests that arrive in SYN data, so they run at once";
+        }
+        return switch (options.earlyData()) {
+            case WAIT -> "servlet requests (jakarta HttpServlet) that are not idempotent wait for the handshake and"
+                    + " never run if it does not complete (early-data=wait)" + others;
+            case REJECT -> "servlet requests (jakarta HttpServlet) that are not idempotent are answered 425 Too"
+                    + " Early and sent again by the client after the handshake (early-data=reject)" + others;
+            case ALLOW -> "every request from SYN data runs at once (early-data=allow): use it only where running"
+                    + " a request twice is harmless";
+        };
+    }
+}
