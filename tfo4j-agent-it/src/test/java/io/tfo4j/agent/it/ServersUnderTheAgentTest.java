@@ -1,0 +1,64 @@
+package io.tfo4j.agent.it;
+
+import io.tfo4j.FastOpenCounters;
+import io.tfo4j.agent.it.apps.JdkHttpServerApp;
+import io.tfo4j.lab.LinkProfile;
+import io.tfo4j.lab.WanLab;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * Servers nobody changed, started with the agent on their port: their listener takes data in the SYN from
+ * the second connection of {@code curl --tcp-fastopen} on, as the server host's kernel counts it
+ * (TCPFastOpenPassive), and the agent's line for the listener says so.
+ */
+class ServersUnderTheAgentTest {
+    private static final String SERVER = WanLab.SERVER_ADDRESS;
+    private static final int PORT = 8080;
+    private WanLab lab;
+
+    @BeforeEach
+    void hosts() throws Exception {
+        assumeTrue(WanLab.unavailableReason().isEmpty(), () -> "skipped: " + WanLab.unavailableReason().orElse(""));
+        lab = WanLab.create(LinkProfile.rtt(Duration.ofMillis(20)), 1, 3);
+    }
+
+    @AfterEach
+    void close() {
+        if (lab != null) {
+            lab.close();
+        }
+    }
+
+    @Test
+    void jdkHttpServer() throws Exception {
+        List<String> arguments = new ArrayList<>(List.of(JavaProgram.agent("listen=" + PORT)));
+        arguments.addAll(JavaProgram.main(JdkHttpServerApp.class));
+        arguments.addAll(List.of(SERVER, Integer.toString(PORT)));
+        try (JavaProgram server = JavaProgram.start(lab.server(), JavaProgram.java25(), arguments,
+                line -> line.equals("ready"))) {
+            assertSynDataFromTheSecondConnection(server);
+        }
+    }
+
+    private void assertSynDataFromTheSecondConnection(JavaProgram server) throws Exception {
+        FastOpenCounters before = lab.server().call(FastOpenCounters::read);
+        for (int i = 0; i < 3; i++) {
+            assertEquals(200, Curl.get(lab.client(), "http://" + SERVER + ":" + PORT + "/").status());
+        }
+        FastOpenCounters seen = lab.server().call(FastOpenCounters::read).minus(before);
+        assertEquals(1, seen.cookieReqd(), "the first connection asks for a cookie: " + seen);
+        assertEquals(2, seen.passive(), "the next two carry their request in the SYN: " + seen);
+        assertTrue(server.agentLines().stream().anyMatch(line ->
+                line.contains("listener " + SERVER + ":" + PORT + ": Fast Open on")), server::text);
+    }
+}

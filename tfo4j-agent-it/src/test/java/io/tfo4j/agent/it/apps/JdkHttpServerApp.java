@@ -1,0 +1,28 @@
+package io.tfo4j.agent.it.apps;
+
+import com.sun.net.httpserver.HttpServer;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+
+/** A plain JDK HttpServer: {@code GET /} answers "hello". Arguments: ADDRESS PORT. Prints "ready" when it listens. */
+public final class JdkHttpServerApp {
+    private JdkHttpServerApp() {
+    }
+
+    public static void main(String[] args) throws IOException {
+        HttpServer server = HttpServer.create(new InetSocketAddress(args[0], Integer.parseInt(args[1])), 0);
+        server.createContext("/", exchange -> {
+            exchange.getRequestBody().readAllBytes();
+            byte[] body = "hello\n".getBytes(StandardCharsets.US_ASCII);
+            exchange.sendResponseHeaders(200, body.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(body);
+            }
+        });
+        server.start();
+        System.out.println("ready");
+    }
+}
