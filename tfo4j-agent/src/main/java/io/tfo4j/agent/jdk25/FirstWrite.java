@@ -1,6 +1,7 @@
 package io.tfo4j.agent.jdk25;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Locale;
 import java.util.Set;
 
 /**
@@ -11,7 +12,7 @@ import java.util.Set;
  */
 final class FirstWrite {
     /** How many bytes of a first write are looked at: enough for any method and a request target's start. */
-    static final int PEEK_BYTES = 24;
+    static final int PEEK_BYTES = 32;
 
     private static final Set<String> SAFE_METHODS = Set.of("GET", "HEAD", "OPTIONS", "TRACE");
     private static final int LONGEST_METHOD = 16;
@@ -22,7 +23,8 @@ final class FirstWrite {
     /**
      * True when {@code head} (the first {@code length} bytes of a first write) starts an HTTP request line
      * with a method that is not safe: a token of capital letters or dashes, one space, then a request target
-     * (/, *, or an absolute URI such as {@code http://}). HTTP/2's prior-knowledge preface ({@code PRI *})
+     * ({@code /}, {@code *}, or an absolute {@code http://} or {@code https://} URI, as sent to a proxy). Other
+     * protocols' first lines ({@code HELO example.com}, a Redis {@code SET key value}) are not requests. HTTP/2's prior-knowledge preface ({@code PRI *})
      * counts too, and waits. Bytes that end before the method does are not taken for a request.
      */
     static boolean isUnsafeHttpRequest(byte[] head, int length) {
@@ -45,9 +47,14 @@ final class FirstWrite {
             return false;
         }
         if (space + 1 >= length) {
+            // The write ends after the method: a request line written in pieces.
             return true;
         }
         byte target = head[space + 1];
-        return target == '/' || target == '*' || (target >= 'a' && target <= 'z');
+        if (target == '/' || target == '*') {
+            return true;
+        }
+        String rest = new String(head, space + 1, length - space - 1, StandardCharsets.US_ASCII).toLowerCase(Locale.ROOT);
+        return rest.startsWith("http://") || rest.startsWith("https://");
     }
 }
