@@ -65,7 +65,9 @@ public final class AgentStarter {
             variant.start(new AgentContext(options, instrumentation, log, stats, listenPorts, loader));
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 listenPorts.reportNeverBound();
-                log.line("at exit: " + stats.summary());
+                if (stats.anything()) {
+                    log.line("at exit: " + stats.summary());
+                }
             }, "tfo4j-agent-exit"));
         } catch (Exception | LinkageError e) {
             log.line("could not start (" + e + "): the agent changes nothing, and the program runs on plain TCP");

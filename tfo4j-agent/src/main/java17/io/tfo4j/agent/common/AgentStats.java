@@ -63,14 +63,21 @@ public final class AgentStats implements AgentMXBean {
         }
     }
 
+    /** True when a listener or a connection on a listed port was seen. */
+    public boolean anything() {
+        return listenersOn.sum() + listenersOff.sum() + connectionsAttempted.sum() + connectionsOff.sum() > 0;
+    }
+
     /** One line with the counters, leaving out the parts that are zero. */
     public String summary() {
         StringJoiner parts = new StringJoiner("; ");
         if (listenersOn.sum() + listenersOff.sum() > 0) {
             parts.add(counts("listeners with Fast Open " + listenersOn.sum(), "without", listenersOff.sum()));
-            parts.add(counts("accepted by Fast Open " + accepted.sum(), "with SYN data", acceptedWithSynData.sum(),
-                    "early requests held", earlyDataHeld.sum(), "answered 425", earlyDataRejected.sum(),
-                    "dropped", earlyDataDropped.sum(), "allowed", earlyDataAllowed.sum()));
+            if (accepted.sum() > 0) {
+                parts.add(counts("accepted on them " + accepted.sum(), "with SYN data", acceptedWithSynData.sum(),
+                        "early requests held", earlyDataHeld.sum(), "answered 425", earlyDataRejected.sum(),
+                        "dropped", earlyDataDropped.sum(), "allowed", earlyDataAllowed.sum()));
+            }
         }
         if (connectionsAttempted.sum() + connectionsOff.sum() > 0) {
             parts.add(counts("connections with Fast Open " + connectionsAttempted.sum(),
@@ -78,7 +85,7 @@ public final class AgentStats implements AgentMXBean {
                     "fell back", fallbacks.sum(), "SYN without data", synWithoutData.sum(),
                     "without Fast Open", connectionsOff.sum()));
         }
-        return parts.length() == 0 ? "no listener or connection on a listed port" : parts.toString();
+        return parts.toString();
     }
 
     /** {@code head}, then each nonzero {@code label value} pair after a comma. */
