@@ -61,6 +61,7 @@ final class ClientConnections {
     private static final class Watched {
         final FileDescriptor fd;
         final String destination;
+        final long connectNanos = System.nanoTime();
         Phase phase = Phase.FIRST_IO_PENDING;
         ScheduledFuture<?> timer;
         int outcomeChecks;
@@ -162,10 +163,13 @@ final class ClientConnections {
                 connection.phase = Phase.SYN_WITHOUT_DATA;
                 stats.synWithoutData.increment();
                 log.verbose("connection to " + connection.destination + ": an HTTP request that is not safe"
-                        + " waits for the handshake (early=safe); its SYN left without data");
+                        + " waits for the handshake (early=safe); its SYN left without data " + sinceConnect(connection)
+                        + " after connect");
                 return Hooks.UNAVAILABLE;
             }
             connection.phase = Phase.DATA_IN_SYN;
+            log.verbose("connection to " + connection.destination + ": first write " + sinceConnect(connection)
+                    + " after connect rides in the SYN");
             scheduleOutcomeCheck(connection);
             return Hooks.PROCEED;
         }
@@ -223,7 +227,8 @@ final class ClientConnections {
             try {
                 FastOpen.startHandshake(connection.fd);
                 stats.synWithoutData.increment();
-                log.verbose("connection to " + connection.destination + ": " + why + ", so its SYN left without data");
+                log.verbose("connection to " + connection.destination + ": " + why + ", so its SYN left without data "
+                        + sinceConnect(connection) + " after connect");
             } catch (IOException | RuntimeException e) {
                 // the read or the JDK's next operation sees the failure
             }
@@ -231,6 +236,10 @@ final class ClientConnections {
             outcome(connection, info, why);
         }
         forget(connection);
+    }
+
+    private static String sinceConnect(Watched connection) {
+        return String.format(java.util.Locale.ROOT, "%.1f ms", (System.nanoTime() - connection.connectNanos) / 1e6);
     }
 
     private void scheduleOutcomeCheck(Watched connection) {
