@@ -2,6 +2,9 @@ package io.tfo4j.agent.it;
 
 import io.tfo4j.FastOpenCounters;
 import io.tfo4j.agent.it.apps.JdkHttpServerApp;
+import io.tfo4j.agent.it.apps.JettyApp;
+import io.tfo4j.agent.it.apps.UndertowApp;
+import io.tfo4j.agent.it.apps.VertxApp;
 import io.tfo4j.lab.LinkProfile;
 import io.tfo4j.lab.WanLab;
 import org.junit.jupiter.api.AfterEach;
@@ -19,7 +22,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 /**
  * Servers nobody changed, started with the agent on their port: their listener takes data in the SYN from
  * the second connection of {@code curl --tcp-fastopen} on, as the server host's kernel counts it
- * (TCPFastOpenPassive), and the agent's line for the listener says so.
+ * (TCPFastOpenPassive), and the agent's line for the listener says so. One test per server library that
+ * binds through the JDK: the JDK HttpServer, Jetty 12, Undertow (XNIO) and Vert.x (Netty's NIO transport).
  */
 class ServersUnderTheAgentTest {
     private static final String SERVER = WanLab.SERVER_ADDRESS;
@@ -41,13 +45,40 @@ class ServersUnderTheAgentTest {
 
     @Test
     void jdkHttpServer() throws Exception {
-        List<String> arguments = new ArrayList<>(List.of(JavaProgram.agent("listen=" + PORT)));
-        arguments.addAll(JavaProgram.main(JdkHttpServerApp.class));
-        arguments.addAll(List.of(SERVER, Integer.toString(PORT)));
-        try (JavaProgram server = JavaProgram.start(lab.server(), JavaProgram.java25(), arguments,
-                line -> line.equals("ready"))) {
+        try (JavaProgram server = startWithTheAgent(JdkHttpServerApp.class)) {
             assertSynDataFromTheSecondConnection(server);
         }
+    }
+
+    @Test
+    void jetty() throws Exception {
+        try (JavaProgram server = startWithTheAgent(JettyApp.class)) {
+            assertSynDataFromTheSecondConnection(server);
+        }
+    }
+
+    @Test
+    void undertow() throws Exception {
+        try (JavaProgram server = startWithTheAgent(UndertowApp.class)) {
+            assertSynDataFromTheSecondConnection(server);
+        }
+    }
+
+    @Test
+    void vertx() throws Exception {
+        try (JavaProgram server = startWithTheAgent(VertxApp.class)) {
+            // Netty's epoll jar is on the class path; the app asks for NIO, which binds through the JDK.
+            assertTrue(server.lines().contains("transport nio"), server::text);
+            assertSynDataFromTheSecondConnection(server);
+        }
+    }
+
+    /** {@code java -javaagent:tfo4j-agent.jar=listen=8080 -cp ... MAIN SERVER 8080} in the server host. */
+    private JavaProgram startWithTheAgent(Class<?> main) throws Exception {
+        List<String> arguments = new ArrayList<>(List.of(JavaProgram.agent("listen=" + PORT)));
+        arguments.addAll(JavaProgram.main(main));
+        arguments.addAll(List.of(SERVER, Integer.toString(PORT)));
+        return JavaProgram.start(lab.server(), JavaProgram.java25(), arguments, line -> line.equals("ready"));
     }
 
     private void assertSynDataFromTheSecondConnection(JavaProgram server) throws Exception {
