@@ -1,12 +1,15 @@
 package io.tfo4j.agent.common;
 
+import java.io.BufferedReader;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -83,14 +86,19 @@ public final class ListenPorts {
     }
 
     void reportForeignListeners() {
+        Set<Integer> unbound = new HashSet<>(options.listen().keySet());
+        unbound.removeAll(bound);
+        if (unbound.isEmpty()) {
+            return;
+        }
         Set<Integer> listening;
         try {
-            listening = listeningPortsOfThisProcess();
+            listening = listeningPortsOfThisProcess(unbound);
         } catch (IOException | RuntimeException e) {
             return;
         }
-        for (int port : options.listen().keySet()) {
-            if (listening.contains(port) && !bound.contains(port)) {
+        for (int port : unbound) {
+            if (listening.contains(port)) {
                 log.once("foreign " + port, "port " + port + " is listening but was not bound through the JDK"
                         + " (a native transport such as Netty's epoll or io_uring, or a socket inherited from"
                         + " systemd): the agent cannot give it Fast Open. Use the transport's own option"
@@ -110,49 +118,65 @@ public final class ListenPorts {
         }
     }
 
-    /** Ports in LISTEN state in this namespace whose socket is one of this process's descriptors. */
-    static Set<Integer> listeningPortsOfThisProcess() throws IOException {
-        Set<Long> inodes = new HashSet<>();
+    /**
+     * Which of {@code ports} are in LISTEN state in this namespace with a socket that is one of this process's
+     * descriptors. The kernel lists listening sockets first in {@code /proc/net/tcp}, so the reading stops at
+     * the first line in another state: a busy host has tens of thousands of connections after them.
+     */
+    static Set<Integer> listeningPortsOfThisProcess(Set<Integer> ports) throws IOException {
+        Map<Long, Integer> listenerInodes = new HashMap<>();
+        for (String table : List.of("/proc/self/net/tcp", "/proc/self/net/tcp6")) {
+            Path path = Path.of(table);
+            if (Files.isReadable(path)) {
+                try (BufferedReader reader = Files.newBufferedReader(path)) {
+                    listenerInodes.putAll(listeners(reader, ports));
+                }
+            }
+        }
+        if (listenerInodes.isEmpty()) {
+            return Set.of();
+        }
+        Set<Integer> ours = new HashSet<>();
         try (DirectoryStream<Path> fds = Files.newDirectoryStream(Path.of("/proc/self/fd"))) {
             for (Path fd : fds) {
                 try {
                     String target = Files.readSymbolicLink(fd).toString();
                     if (target.startsWith("socket:[")) {
-                        inodes.add(Long.parseLong(target.substring(8, target.length() - 1)));
+                        Integer port = listenerInodes.get(Long.parseLong(target.substring(8, target.length() - 1)));
+                        if (port != null) {
+                            ours.add(port);
+                        }
                     }
                 } catch (IOException | RuntimeException e) {
                     // closed meanwhile
                 }
             }
         }
-        Set<Integer> ports = new HashSet<>();
-        for (String table : List.of("/proc/self/net/tcp", "/proc/self/net/tcp6")) {
-            Path path = Path.of(table);
-            if (Files.isReadable(path)) {
-                ports.addAll(listeningPorts(Files.readAllLines(path), inodes));
-            }
-        }
-        return ports;
+        return ours;
     }
 
-    /** Parses {@code /proc/net/tcp}: local port (hex after the colon), state, inode. */
-    static Set<Integer> listeningPorts(List<String> lines, Set<Long> inodes) {
-        Set<Integer> ports = new HashSet<>();
-        for (String line : lines.subList(Math.min(1, lines.size()), lines.size())) {
-            String[] fields = line.trim().split("\\s+");
+    /**
+     * Reads {@code /proc/net/tcp} (or tcp6) up to the first socket that is not listening, and returns the
+     * inode of each listener on one of {@code ports}: fields are local address:port (hex), state, inode.
+     */
+    static Map<Long, Integer> listeners(BufferedReader table, Set<Integer> ports) throws IOException {
+        Map<Long, Integer> inodes = new HashMap<>();
+        table.readLine(); // the heading
+        for (String line = table.readLine(); line != null; line = table.readLine()) {
+            String[] fields = line.trim().split(" +");
             if (fields.length < 10 || !fields[3].equals(LISTEN_STATE)) {
-                continue;
+                break;
             }
             try {
                 String local = fields[1];
                 int port = Integer.parseInt(local.substring(local.lastIndexOf(':') + 1), 16);
-                if (inodes.contains(Long.parseLong(fields[9]))) {
-                    ports.add(port);
+                if (ports.contains(port)) {
+                    inodes.put(Long.parseLong(fields[9]), port);
                 }
             } catch (RuntimeException e) {
                 // a line this parser does not understand
             }
         }
-        return ports;
+        return inodes;
     }
 }
