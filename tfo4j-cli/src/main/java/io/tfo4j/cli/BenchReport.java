@@ -17,7 +17,9 @@ import java.util.Set;
 
 /** The files {@code tfo4j bench} writes: a Markdown report, a CSV and an SVG chart. */
 final class BenchReport {
-    private static final String[] COLORS = {"#1b6ca8", "#9bbfe0", "#e07a1f", "#7a7a7a", "#3a9d5d", "#b5475c"};
+    /** Twelve distinct colours, one per pair (the latency chart has up to twelve). */
+    private static final String[] COLORS = {"#1b6ca8", "#9bbfe0", "#e07a1f", "#7a7a7a", "#3a9d5d", "#b5475c",
+            "#6a3d9a", "#f2c12e", "#17becf", "#8c564b", "#e377c2", "#2f2f2f"};
 
     private BenchReport() {
     }
@@ -214,10 +216,11 @@ final class BenchReport {
         List<Double> rtts = rows.stream().map(LatencyRow::rttMs).distinct().sorted().toList();
         List<String> pairs = rows.stream().map(LatencyRow::pair).distinct().toList();
         int width = 900;
-        int height = 460;
         int left = 60;
         int top = 40;
         int plotHeight = 300;
+        // The legend below the plot has one line per pair.
+        int height = top + plotHeight + 40 + pairs.size() * 16 + 10;
         int plotWidth = width - left - 20;
         double yMax = 3.0;
         double groupWidth = (double) plotWidth / Math.max(1, rtts.size());

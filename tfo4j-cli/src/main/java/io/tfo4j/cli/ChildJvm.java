@@ -29,12 +29,23 @@ final class ChildJvm {
 
     /** The command line that runs {@code tfo4j args...} in a new JVM. */
     static List<String> command(String... args) {
+        return command(List.of(), args);
+    }
+
+    /** The command line that runs {@code tfo4j args...} in a new JVM with more JVM options (e.g. -javaagent). */
+    static List<String> command(List<String> jvmOptions, String... args) {
         List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.add(java());
+        command.addAll(jvmOptions);
         command.addAll(FLAGS);
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName()));
         command.addAll(List.of(args));
         return command;
+    }
+
+    /** This JVM's java launcher (a JDK 25). */
+    static String java() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
     }
 
     /**
@@ -49,9 +60,19 @@ final class ChildJvm {
 
     /** Like {@link #jsonLines(NetNamespace, int, String...)}, for a whole command line (e.g. under taskset). */
     static List<JsonNode> jsonLines(NetNamespace namespace, int timeoutSeconds, List<String> command) throws IOException {
+        return jsonLines(namespace.command(command.toArray(String[]::new)), command, timeoutSeconds);
+    }
+
+    /** Like {@link #jsonLines(NetNamespace, int, List)}, in this JVM's own network namespace. */
+    static List<JsonNode> jsonLines(List<String> command, int timeoutSeconds) throws IOException {
+        return jsonLines(new ProcessBuilder(command), command, timeoutSeconds);
+    }
+
+    private static List<JsonNode> jsonLines(ProcessBuilder builder, List<String> command, int timeoutSeconds)
+            throws IOException {
         int main = command.indexOf(Main.class.getName());
         String what = "tfo4j " + String.join(" ", main < 0 ? command : command.subList(main + 1, command.size()));
-        Process process = namespace.command(command.toArray(String[]::new)).start();
+        Process process = builder.start();
         try {
             process.getOutputStream().close();
             byte[] out = process.getInputStream().readAllBytes(); // ends when the process does

@@ -56,9 +56,21 @@ record LatencyPair(String name, String client, int port, Optional<String> missin
                 new LatencyPair("tfo4j get -> nginx (Fast Open)",
                         "tfo4j get (OkHttp): call start to response headers", LatencyServers.NGINX, Nginx.unavailableReason(),
                         (lab, url, count) -> cli(lab, count, "get", "--json", "--count", Integer.toString(count), url)),
-                new LatencyPair("JDK HttpClient -> tfo4j serve (no Fast Open)",
+                new LatencyPair("JDK HttpClient -> tfo4j serve (no agent)",
                         "java.net.http.HttpClient: send to response headers", LatencyServers.SERVE, Optional.empty(),
                         (lab, url, count) -> cli(lab, count, "peer", "jdk-client", "--json", "--count", Integer.toString(count), url)),
+                new LatencyPair("JDK HttpClient -> tfo4j serve (agent)",
+                        "java.net.http.HttpClient under -javaagent:tfo4j-agent.jar=connect=" + LatencyServers.SERVE
+                                + ": send to response headers", LatencyServers.SERVE, BuiltJars.agentMissing(),
+                        (lab, url, count) -> cli(lab, count, List.of(agent("connect=" + LatencyServers.SERVE)),
+                                "peer", "jdk-client", "--json", "--count", Integer.toString(count), url)),
+                new LatencyPair("curl -> Spring Boot (no agent)",
+                        "curl --tcp-fastopen: time_starttransfer", LatencyServers.SPRING_PLAIN,
+                        curlMissing().or(BuiltJars::springBootMissing), LatencyPair::curl),
+                new LatencyPair("curl -> Spring Boot (agent)",
+                        "curl --tcp-fastopen: time_starttransfer; the server under -javaagent:tfo4j-agent.jar=listen="
+                                + LatencyServers.SPRING_AGENT, LatencyServers.SPRING_AGENT,
+                        curlMissing().or(BuiltJars::springBootMissing).or(BuiltJars::agentMissing), LatencyPair::curl),
                 new LatencyPair("Netty epoll -> Netty epoll (Fast Open)",
                         "Netty client with TCP_FASTOPEN_CONNECT: connect call (request queued) to first response bytes",
                         LatencyServers.NETTY, Optional.empty(),
@@ -66,9 +78,19 @@ record LatencyPair(String name, String client, int port, Optional<String> missin
                                 Integer.toString(count), url)));
     }
 
+    /** {@code -javaagent:tfo4j-agent.jar=OPTIONS}. */
+    static String agent(String options) {
+        return "-javaagent:" + BuiltJars.agent() + "=" + options;
+    }
+
     /** Runs a tfo4j command that prints one JSON line with {@code ttfbMs} per request. */
     private static List<Double> cli(WanLab lab, int count, String... args) throws IOException {
-        List<JsonNode> lines = ChildJvm.jsonLines(lab.client(), 60 + count * 2, args);
+        return cli(lab, count, List.of(), args);
+    }
+
+    /** Like {@link #cli(WanLab, int, String...)}, with JVM options for the client's JVM. */
+    private static List<Double> cli(WanLab lab, int count, List<String> jvmOptions, String... args) throws IOException {
+        List<JsonNode> lines = ChildJvm.jsonLines(lab.client(), 60 + count * 2, ChildJvm.command(jvmOptions, args));
         List<Double> ttfb = new ArrayList<>();
         for (JsonNode line : lines) {
             if (line.has("error") || line.path("status").asInt() != 200) {

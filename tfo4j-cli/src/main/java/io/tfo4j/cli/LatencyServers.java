@@ -8,25 +8,34 @@ import io.tfo4j.lab.WanLab;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
 /**
- * The servers of one {@code tfo4j bench latency} lab, all on the lab's server host with Fast Open on, all
- * serving the same page: {@code tfo4j serve} (in this JVM) on {@value #SERVE}, nginx on {@value #NGINX},
- * Netty epoll on {@value #NETTY} (a child JVM). A server that cannot start is noted, not faked.
+ * The servers of one {@code tfo4j bench latency} lab, all on the lab's server host, all serving a small page:
+ * with Fast Open, {@code tfo4j serve} (in this JVM) on {@value #SERVE}, nginx on {@value #NGINX}, Netty epoll
+ * on {@value #NETTY} (a child JVM); and the unmodified Spring Boot example ({@code GET /hello}, child JVMs)
+ * without the agent on {@value #SPRING_PLAIN} and with it ({@code listen=}{@value #SPRING_AGENT}) on
+ * {@value #SPRING_AGENT}. A server that cannot start is noted, not faked.
  */
 final class LatencyServers implements AutoCloseable {
     static final int SERVE = 8080;
     static final int NGINX = 8081;
     static final int NETTY = 8082;
+    static final int SPRING_PLAIN = 8083;
+    static final int SPRING_AGENT = 8084;
     static final String PAGE = "/" + BenchSite.PAGE_NAME;
+    private static final String SPRING_PAGE = "/hello";
 
     private final Map<Integer, String> unavailable = new HashMap<>();
     private FastOpenFileServer serve;
     private Nginx nginx;
     private Process netty;
+    private Process springPlain;
+    private Process springAgent;
 
     private LatencyServers() {
     }
@@ -54,6 +63,9 @@ final class LatencyServers implements AutoCloseable {
             } catch (IOException e) {
                 servers.unavailable.put(NETTY, "the Netty server did not start: " + e.getMessage());
             }
+            servers.springPlain = servers.startSpringBoot(lab, SPRING_PLAIN, List.of());
+            servers.springAgent = servers.startSpringBoot(lab, SPRING_AGENT,
+                    List.of(LatencyPair.agent("listen=" + SPRING_AGENT)));
             return servers;
         } catch (IOException | RuntimeException e) {
             servers.close();
@@ -61,8 +73,32 @@ final class LatencyServers implements AutoCloseable {
         }
     }
 
+    /** Starts the Spring Boot example in the server host and warms it up, or notes why it cannot run. */
+    private Process startSpringBoot(WanLab lab, int port, List<String> jvmOptions) throws IOException {
+        Optional<String> missing = BuiltJars.springBootMissing()
+                .or(() -> jvmOptions.isEmpty() ? Optional.empty() : BuiltJars.agentMissing());
+        if (missing.isPresent()) {
+            unavailable.put(port, missing.get());
+            return null;
+        }
+        List<String> command = new ArrayList<>(List.of(ChildJvm.java()));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-jar", BuiltJars.springBoot().toString(), "--server.address=" + WanLab.SERVER_ADDRESS,
+                "--server.port=" + port));
+        Process process = lab.server().command(command.toArray(String[]::new)).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        try {
+            Listening.await(lab.server(), WanLab.SERVER_ADDRESS, port, process);
+            lab.server().call(() -> ServerWarmUp.run(url(port)));
+        } catch (IOException e) {
+            unavailable.put(port, "the Spring Boot example did not start: " + e.getMessage());
+        }
+        return process;
+    }
+
     static String url(int port) {
-        return "http://" + WanLab.SERVER_ADDRESS + ":" + port + PAGE;
+        return "http://" + WanLab.SERVER_ADDRESS + ":" + port
+                + (port == SPRING_PLAIN || port == SPRING_AGENT ? SPRING_PAGE : PAGE);
     }
 
     /** Why the server on {@code port} is not running, or empty. */
@@ -73,6 +109,8 @@ final class LatencyServers implements AutoCloseable {
     @Override
     public void close() throws IOException {
         Processes.stop(netty);
+        Processes.stop(springPlain);
+        Processes.stop(springAgent);
         if (nginx != null) {
             nginx.close();
         }

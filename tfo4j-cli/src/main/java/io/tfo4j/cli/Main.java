@@ -6,9 +6,11 @@ import picocli.CommandLine.Command;
 
 /** The {@code tfo4j} command: TCP Fast Open tools on top of tfo4j-core. */
 @Command(name = "tfo4j", mixinStandardHelpOptions = true, version = "tfo4j 0.1.0",
-        description = "TCP Fast Open for the JVM: probe this host, test it end to end, talk TCP and HTTP with Fast Open.",
+        description = {"TCP Fast Open for the JVM: probe this host, test it end to end, talk TCP and HTTP with Fast Open.",
+                "./tfo4j run [--listen PORTS] [--connect PORTS|all] -- COMMAND runs a program with the tfo4j agent"
+                        + " (./tfo4j run --help)."},
         subcommands = {DemoCommand.class, ProbeCommand.class, SelftestCommand.class, NcCommand.class, GetCommand.class,
-                ServeCommand.class, BenchCommand.class, PeerCommand.class,
+                ServeCommand.class, AgentCommand.class, BenchCommand.class, PeerCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
