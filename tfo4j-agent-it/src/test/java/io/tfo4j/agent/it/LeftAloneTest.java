@@ -20,8 +20,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * What the agent must leave alone: a port that is not listed, a JVM where it is switched off, UDP sockets
- * on a listed port, and a listener it cannot reach (Netty's native epoll transport binds without the JDK).
+ * What the agent must leave alone: a port that is not listed, a JVM where it is switched off (by the system
+ * property, or because native access is denied), UDP sockets on a listed port, and a listener it cannot
+ * reach (Netty's native epoll transport binds without the JDK).
  * The TCP cases are judged by the server host's kernel, not by answers: {@code curl --tcp-fastopen} asks
  * three times on a fresh client host, and TCPFastOpenPassive (connections made by data in the SYN) must
  * not move, while TCPFastOpenCookieReqd must count all three SYNs: the kernel counts a cookie request
@@ -68,6 +69,21 @@ class LeftAloneTest {
             assertNoFastOpen(LISTED);
             assertEquals(List.of("[tfo4j-agent] switched off by -Dtfo4j.disable=true: the agent changes nothing"),
                     server.agentLines(), server::text);
+        }
+    }
+
+    /**
+     * Native access denied ({@code --illegal-native-access=deny}): the agent cannot make tfo4j-core's system
+     * calls, so it says so in one line and rewrites nothing; the program starts and serves as without it.
+     */
+    @Test
+    void deniedNativeAccessSwitchesTheAgentOff() throws Exception {
+        try (JavaProgram server = start(List.of("--illegal-native-access=deny", JavaProgram.agent("listen=" + LISTED)),
+                JdkHttpServerApp.class, LISTED)) {
+            assertNoFastOpen(LISTED);
+            assertTrue(server.agentLines().stream().anyMatch(line -> line.contains("native access is denied in this"
+                    + " JVM") && line.contains("the agent switches itself off")), server::text);
+            assertNoListenerLine(server);
         }
     }
 
