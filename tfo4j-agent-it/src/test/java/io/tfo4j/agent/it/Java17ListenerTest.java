@@ -27,7 +27,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * that every TCP bind passes. A JDK HttpServer run on the machine's Java 17 with {@code listen=8080} gets
  * Fast Open on its listener: the agent's start line says "(listeners)", its listener line says "Fast Open
  * on", and three {@code curl --tcp-fastopen} requests make the server host's kernel count one cookie request
- * and two connections made by data in the SYN. And {@code connect=all} there says it needs Java 25.
+ * and two connections made by data in the SYN; so does the unmodified Spring Boot example on Java 17. And
+ * {@code connect=all} there says it needs Java 25.
  *
  * <p>The program is {@code src/test/resources/java17/Hello17.java}, run in source-file mode
  * ({@code java Hello17.java ADDRESS PORT}), because this module's classes are compiled for Java 25. Skipped
@@ -72,6 +73,23 @@ class Java17ListenerTest {
             FastOpenCounters seen = lab.server().call(FastOpenCounters::read).minus(before);
             assertEquals(1, seen.cookieReqd(), "the first connection asks for a cookie: " + seen);
             assertEquals(2, seen.passive(), "the next two carry their request in the SYN: " + seen);
+        }
+    }
+
+    /** The unmodified Spring Boot example (built for Java 17) on Java 17: the same for a real application. */
+    @Test
+    void springBootOnJava17GetsFastOpenOnItsListener() throws Exception {
+        try (JavaProgram app = JavaProgram.start(lab.server(), java17, List.of(JavaProgram.agent("listen=" + PORT),
+                "-jar", JavaProgram.springBootJar().toString(), "--server.address=" + SERVER,
+                "--server.port=" + PORT), line -> line.startsWith("spring-boot-app ready on port"))) {
+            assertTrue(app.agentLines().stream().anyMatch(line ->
+                    line.contains("listener " + SERVER + ":" + PORT + ": Fast Open on")), app::text);
+            FastOpenCounters before = lab.server().call(FastOpenCounters::read);
+            for (int i = 0; i < 3; i++) {
+                assertEquals("hello\n", Curl.get(lab.client(), "http://" + SERVER + ":" + PORT + "/hello").body());
+            }
+            FastOpenCounters seen = lab.server().call(FastOpenCounters::read).minus(before);
+            assertEquals(2, seen.passive(), "the second and third requests ride in the SYN: " + seen);
         }
     }
 
