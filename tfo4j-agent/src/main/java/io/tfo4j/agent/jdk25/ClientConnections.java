@@ -23,9 +23,9 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
- * Client connections on listed ports: {@code TCP_FASTOPEN_CONNECT} before the JDK connects, then the
- * connection is watched until its first read or write, so that nothing ever waits on a SYN that was never
- * sent.
+ * Client connections on listed ports: {@code TCP_FASTOPEN_CONNECT} before the JDK connects, then, once
+ * the kernel's connect has returned, the connection is watched until its first read or write, so that
+ * nothing ever waits on a SYN that was never sent.
  *
  * <p>With a cookie cached the kernel's connect returns at once and sends nothing: the SYN leaves with the
  * first write, carrying its bytes. Three things can come first, and each sends the SYN:
@@ -55,10 +55,12 @@ final class ClientConnections {
         /** The first write went into the SYN; its outcome is read at the next read or check. */
         DATA_IN_SYN,
         /** The SYN left without data (read first, window closed, or early=safe held the write). */
-        SYN_WITHOUT_DATA
+        SYN_WITHOUT_DATA,
+        /** No longer watched: whoever comes next (a read, a write, the timer) must leave it alone. */
+        DONE
     }
 
-    private static final class Watched {
+    static final class Watched {
         final FileDescriptor fd;
         final String destination;
         final long connectNanos = System.nanoTime();
@@ -90,15 +92,16 @@ final class ClientConnections {
         timers.setRemoveOnCancelPolicy(true);
     }
 
-    void beforeConnect(FileDescriptor fd, InetAddress address, int port) {
+    /** Before the kernel's connect: the option, and the connection to watch once connect returned, or null. */
+    Watched beforeConnect(FileDescriptor fd, InetAddress address, int port) {
         if (!options.connects(port)) {
-            return;
+            return null;
         }
         try {
             // The JDK's Net.connect also connects UDP sockets; only TCP sockets answer TCP_INFO.
             TcpInfo.of(fd);
         } catch (IOException | RuntimeException e) {
-            return;
+            return null;
         }
         String destination = Listeners.hostPort(address, port);
         stats.registerSoon();
@@ -112,17 +115,27 @@ final class ClientConnections {
             stats.connectionsOff.increment();
             log.once("connect " + destination, "connect " + destination + ": Fast Open off: " + status.reason()
                     + (status.remedy().isEmpty() ? "" : "; " + status.remedy()));
-            return;
+            return null;
         }
         stats.connectionsAttempted.increment();
         log.once("connect " + destination, "connect " + destination + ": Fast Open on: once this host holds the"
                 + " server's cookie, the first write rides in the SYN"
                 + (options.early() == AgentOptions.Early.SAFE
                         ? " (HTTP requests other than GET, HEAD, OPTIONS and TRACE wait for the handshake)" : ""));
-        Watched connection = new Watched(fd, destination);
+        return new Watched(fd, destination);
+    }
+
+    /**
+     * After the kernel's connect returned (whatever it returned: a failure throws and never gets here):
+     * from now on the connection's first read or write, or the window's end, sends its SYN.
+     */
+    void afterConnect(Watched connection) {
         synchronized (connection) {
-            if (watched.put(fd, connection) == null) {
+            Watched replaced = watched.put(connection.fd, connection);
+            if (replaced == null) {
                 Hooks.watchConnections(1);
+            } else {
+                retire(replaced);
             }
             connection.timer = timers.schedule(() -> windowClosed(connection), options.window().toNanos(),
                     TimeUnit.NANOSECONDS);
@@ -147,6 +160,7 @@ final class ClientConnections {
 
     private int firstWrite(Watched connection, byte[] head) throws IOException {
         synchronized (connection) {
+            // DONE: the timer or a read dealt with it while this thread waited for the lock.
             if (connection.phase != Phase.FIRST_IO_PENDING || head == null) {
                 return Hooks.PROCEED;
             }
@@ -191,15 +205,15 @@ final class ClientConnections {
                     }
                 }
                 case SYN_WITHOUT_DATA -> forget(connection);
+                case DONE -> {
+                    // the timer or a write dealt with it while this thread waited for the lock
+                }
             }
         }
     }
 
     private void windowClosed(Watched connection) {
         synchronized (connection) {
-            if (watched.get(connection.fd) != connection) {
-                return;
-            }
             switch (connection.phase) {
                 case FIRST_IO_PENDING -> sendSynWithoutData(connection,
                         "nothing was written within " + options.window().toMillis() + " ms");
@@ -213,6 +227,9 @@ final class ClientConnections {
                     }
                 }
                 case SYN_WITHOUT_DATA -> forget(connection);
+                case DONE -> {
+                    // a read or a write dealt with it first
+                }
             }
         }
     }
@@ -290,9 +307,17 @@ final class ClientConnections {
     }
 
     private void forget(Watched connection) {
-        cancelTimer(connection);
+        retire(connection);
         if (watched.remove(connection.fd, connection)) {
             Hooks.watchConnections(-1);
+        }
+    }
+
+    /** Marks a connection no longer watched, so that a read, a write or the timer that comes later leaves it alone. */
+    private void retire(Watched connection) {
+        synchronized (connection) {
+            cancelTimer(connection);
+            connection.phase = Phase.DONE;
         }
     }
 

@@ -16,7 +16,9 @@ import java.lang.classfile.Label;
 import java.lang.classfile.MethodModel;
 import java.lang.classfile.MethodTransform;
 import java.lang.classfile.Opcode;
+import java.lang.classfile.TypeKind;
 import java.lang.classfile.instruction.InvokeInstruction;
+import java.lang.classfile.instruction.ReturnInstruction;
 import java.lang.constant.ClassDesc;
 import java.lang.constant.MethodTypeDesc;
 import java.lang.instrument.ClassFileTransformer;
@@ -30,6 +32,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 import static java.lang.constant.ConstantDescs.CD_Object;
 import static java.lang.constant.ConstantDescs.CD_boolean;
@@ -72,6 +75,8 @@ final class JdkRewrites implements ClassFileTransformer {
     private static final ClassDesc INET_ADDRESS = ClassDesc.of("java.net.InetAddress");
     private static final ClassDesc SOCKET_ADDRESS_ARRAY = ClassDesc.of("java.net.InetSocketAddress").arrayType();
     private static final MethodTypeDesc ADDRESS_HOOK = MethodTypeDesc.of(CD_void, FILE_DESCRIPTOR, INET_ADDRESS, CD_int);
+    private static final MethodTypeDesc BEFORE_CONNECT = MethodTypeDesc.of(CD_Object, FILE_DESCRIPTOR, INET_ADDRESS, CD_int);
+    private static final MethodTypeDesc AFTER_CONNECT = MethodTypeDesc.of(CD_void, CD_int, CD_Object);
     private static final MethodTypeDesc NET_CONNECT = MethodTypeDesc.of(CD_int,
             ClassDesc.of("java.net.ProtocolFamily"), FILE_DESCRIPTOR, INET_ADDRESS, CD_int);
     private static final MethodTypeDesc NET_ACCEPT = MethodTypeDesc.of(CD_int, FILE_DESCRIPTOR, FILE_DESCRIPTOR,
@@ -183,22 +188,22 @@ final class JdkRewrites implements ClassFileTransformer {
                 : ClassHierarchyResolver.ofResourceParsing(loader).orElse(ClassHierarchyResolver.defaultResolver());
         ClassFile classFile = ClassFile.of(ClassFile.ClassHierarchyResolverOption.of(resolver));
         ClassModel model = classFile.parse(classfile);
-        Map<String, Consumer<CodeBuilder>> prologues = new LinkedHashMap<>();
+        Map<String, Supplier<CodeTransform>> prologues = new LinkedHashMap<>();
         boolean swapAccept = false;
         switch (className) {
-            case "sun/net/NetHooks" -> prologues.put("beforeTcpBind" + ADDRESS_HOOK.descriptorString(),
-                    code -> code.aload(0).aload(1).iload(2).invokestatic(HOOKS, "beforeTcpBind", ADDRESS_HOOK));
-            case NET -> prologues.put("connect" + NET_CONNECT.descriptorString(),
-                    code -> code.aload(1).aload(2).iload(3).invokestatic(HOOKS, "beforeConnect", ADDRESS_HOOK));
+            case "sun/net/NetHooks" -> prologues.put("beforeTcpBind" + ADDRESS_HOOK.descriptorString(), () -> new Prologue(
+                    code -> code.aload(0).aload(1).iload(2).invokestatic(HOOKS, "beforeTcpBind", ADDRESS_HOOK)));
+            case NET -> prologues.put("connect" + NET_CONNECT.descriptorString(), ConnectBracket::new);
             case "sun/nio/ch/SocketDispatcher" -> {
-                prologues.put("write" + DISPATCH_INT.descriptorString(), JdkRewrites::writePrologue);
-                prologues.put("writev" + DISPATCH_LONG.descriptorString(), JdkRewrites::writevPrologue);
+                prologues.put("write" + DISPATCH_INT.descriptorString(), () -> new Prologue(JdkRewrites::writePrologue));
+                prologues.put("writev" + DISPATCH_LONG.descriptorString(), () -> new Prologue(JdkRewrites::writevPrologue));
                 prologues.put("read" + DISPATCH_INT.descriptorString(),
-                        code -> code.aload(1).invokestatic(HOOKS, "beforeRead", READ_HOOK));
+                        () -> new Prologue(code -> code.aload(1).invokestatic(HOOKS, "beforeRead", READ_HOOK)));
                 prologues.put("readv" + DISPATCH_LONG.descriptorString(),
-                        code -> code.aload(1).invokestatic(HOOKS, "beforeRead", READ_HOOK));
+                        () -> new Prologue(code -> code.aload(1).invokestatic(HOOKS, "beforeRead", READ_HOOK)));
             }
-            case HTTP_SERVLET -> prologues.put("service" + SERVICE.descriptorString(), JdkRewrites::servletPrologue);
+            case HTTP_SERVLET -> prologues.put("service" + SERVICE.descriptorString(),
+                    () -> new Prologue(JdkRewrites::servletPrologue));
             default -> swapAccept = true;
         }
         if (swapAccept) {
@@ -217,10 +222,10 @@ final class JdkRewrites implements ClassFileTransformer {
         }
         return classFile.transformClass(model, (ClassTransform) (builder, element) -> {
             if (element instanceof MethodModel method) {
-                Consumer<CodeBuilder> prologue =
+                Supplier<CodeTransform> transform =
                         prologues.get(method.methodName().stringValue() + method.methodType().stringValue());
-                if (prologue != null) {
-                    builder.transformMethod(method, MethodTransform.transformingCode(new Prologue(prologue)));
+                if (transform != null) {
+                    builder.transformMethod(method, MethodTransform.transformingCode(transform.get()));
                     return;
                 }
             }
@@ -275,6 +280,29 @@ final class JdkRewrites implements ClassFileTransformer {
         if (isNetAccept(element)) {
             code.invokestatic(HOOKS, "accept", NET_ACCEPT);
         } else {
+            code.with(element);
+        }
+    }
+
+    /**
+     * {@code Net.connect}: {@code Object marked = Hooks.beforeConnect(fd, remote, port)} at the start, in a
+     * new local, and {@code Hooks.afterConnect(result, marked)} before it returns: the agent watches a
+     * connection only once the kernel's connect has returned, so no timer can act before the connect did.
+     */
+    private static final class ConnectBracket implements CodeTransform {
+        private int marked = -1;
+
+        @Override
+        public void atStart(CodeBuilder code) {
+            marked = code.allocateLocal(TypeKind.REFERENCE);
+            code.aload(1).aload(2).iload(3).invokestatic(HOOKS, "beforeConnect", BEFORE_CONNECT).astore(marked);
+        }
+
+        @Override
+        public void accept(CodeBuilder code, CodeElement element) {
+            if (element instanceof ReturnInstruction ret && ret.typeKind() == TypeKind.INT) {
+                code.dup().aload(marked).invokestatic(HOOKS, "afterConnect", AFTER_CONNECT);
+            }
             code.with(element);
         }
     }

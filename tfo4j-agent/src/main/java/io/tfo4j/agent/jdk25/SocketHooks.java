@@ -41,9 +41,14 @@ final class SocketHooks implements Hooks.Handler {
     }
 
     @Override
-    public void beforeConnect(FileDescriptor fd, InetAddress address, int port) {
-        if (clients != null) {
-            clients.beforeConnect(fd, address, port);
+    public Object beforeConnect(FileDescriptor fd, InetAddress address, int port) {
+        return clients == null ? null : clients.beforeConnect(fd, address, port);
+    }
+
+    @Override
+    public void afterConnect(int result, Object marked) {
+        if (clients != null && marked instanceof ClientConnections.Watched connection) {
+            clients.afterConnect(connection);
         }
     }
 

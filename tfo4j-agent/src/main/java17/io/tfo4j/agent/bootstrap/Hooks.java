@@ -40,8 +40,16 @@ public final class Hooks {
         default void beforeTcpBind(FileDescriptor fd, InetAddress address, int port) {
         }
 
-        /** Before the JDK connects a socket (TCP, or UDP for a connected DatagramChannel). */
-        default void beforeConnect(FileDescriptor fd, InetAddress address, int port) {
+        /**
+         * Before the JDK connects a socket (TCP, or UDP for a connected DatagramChannel). Returns what
+         * {@link #afterConnect} is given, or null when the connection needs nothing after.
+         */
+        default Object beforeConnect(FileDescriptor fd, InetAddress address, int port) {
+            return null;
+        }
+
+        /** After the kernel's connect returned {@code result}, for a connection {@link #beforeConnect} marked. */
+        default void afterConnect(int result, Object marked) {
         }
 
         /** After the JDK accepted {@code child} on {@code listener}. */
@@ -150,11 +158,28 @@ public final class Hooks {
         }
     }
 
-    /** From the start of {@code sun.nio.ch.Net.connect(ProtocolFamily, FileDescriptor, InetAddress, int)}. */
-    public static void beforeConnect(FileDescriptor fd, InetAddress address, int port) {
+    /**
+     * From the start of {@code sun.nio.ch.Net.connect(ProtocolFamily, FileDescriptor, InetAddress, int)}; the
+     * rewritten method keeps what this returns for {@link #afterConnect}.
+     */
+    public static Object beforeConnect(FileDescriptor fd, InetAddress address, int port) {
         Handler current = handler;
         try {
-            current.beforeConnect(fd, address, port);
+            return current.beforeConnect(fd, address, port);
+        } catch (RuntimeException | Error e) {
+            current.failed("connect", e);
+            return null;
+        }
+    }
+
+    /** From the return of the same method, with its result, once the kernel's connect has returned. */
+    public static void afterConnect(int result, Object marked) {
+        if (marked == null) {
+            return;
+        }
+        Handler current = handler;
+        try {
+            current.afterConnect(result, marked);
         } catch (RuntimeException | Error e) {
             current.failed("connect", e);
         }
