@@ -9,6 +9,7 @@ import io.tfo4j.agent.common.AgentVariant;
 import java.lang.foreign.MemorySegment;
 import java.lang.instrument.Instrumentation;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -46,7 +47,6 @@ public final class FullAgent implements AgentVariant {
         instrumentation.redefineModule(Object.class.getModule(), Set.of(hooks), Map.of("sun.nio.ch",
                 Set.of(FullAgent.class.getModule(), hooks)), Map.of(), Set.of(), Map.of());
 
-        reportHost(options, log);
         Set<JdkRewrites.Part> wanted = EnumSet.noneOf(JdkRewrites.Part.class);
         if (!options.listen().isEmpty()) {
             wanted.addAll(Set.of(JdkRewrites.Part.LISTENERS, JdkRewrites.Part.ACCEPTED, JdkRewrites.Part.SERVLETS));
@@ -56,6 +56,10 @@ public final class FullAgent implements AgentVariant {
         }
         JdkRewrites rewrites = new JdkRewrites(wanted, instrumentation, log);
         rewrites.verify();
+        // Before anything below loads a JDK class the agent rewrites (Net, through linkAccept), so that it is
+        // loaded rewritten rather than loaded and rewritten again.
+        List<Class<?>> loadedBefore = rewrites.install();
+        reportHost(options, log);
         Set<JdkRewrites.Part> parts = rewrites.parts();
         if (parts.contains(JdkRewrites.Part.ACCEPTED)) {
             Hooks.linkAccept();
@@ -71,8 +75,7 @@ public final class FullAgent implements AgentVariant {
         ServletGate servlets = accepted != null && parts.contains(JdkRewrites.Part.SERVLETS)
                 ? new ServletGate(context.loader(), policy, log) : null;
         Hooks.install(new SocketHooks(listeners, accepted, clients, servlets, context.stats(), log, policy));
-        instrumentation.addTransformer(rewrites, true);
-        rewrites.rewriteLoaded();
+        rewrites.rewriteLoaded(loadedBefore);
         if (listeners != null) {
             context.listenPorts().watchForeignListeners();
         }

@@ -26,6 +26,7 @@ import java.lang.instrument.Instrumentation;
 import java.lang.instrument.UnmodifiableClassException;
 import java.security.ProtectionDomain;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -47,9 +48,11 @@ import static java.lang.constant.ConstantDescs.CD_void;
  * the same signature; the JDK's own code is kept. And, when an application loads the servlet API, its
  * {@code HttpServlet.service} gets the same kind of call, for the early-data filter.
  *
- * <p>Before anything is rewritten, {@link #verify()} reads each JDK class and checks that the methods are
- * there with the signatures the rewrite expects; a part whose classes differ (another JDK release) is
- * switched off with one line, and the JDK keeps its code.
+ * <p>Before anything is rewritten, {@link #verify()} reads each JDK class and rewrites it, which checks that
+ * the methods are there with the signatures the rewrite expects; a part whose classes differ (another JDK
+ * release) is switched off with one line, and the JDK keeps its code. The result is kept and handed to the
+ * JVM when it loads the class from the same bytes, so each class is rewritten once: the class-file API's
+ * work at start is what the agent's start costs, in CPU and in the JIT's work afterwards.
  */
 final class JdkRewrites implements ClassFileTransformer {
     /** What the agent does, and so which classes it must rewrite for it. */
@@ -105,6 +108,8 @@ final class JdkRewrites implements ClassFileTransformer {
     private final Set<Part> parts;
     private final Instrumentation instrumentation;
     private final AgentLog log;
+    /** Class name to {original bytes, rewritten bytes}, from {@link #verify()}, until the class is loaded. */
+    private final Map<String, byte[][]> verified = new java.util.concurrent.ConcurrentHashMap<>();
 
     JdkRewrites(Set<Part> wanted, Instrumentation instrumentation, AgentLog log) {
         this.parts = EnumSet.noneOf(Part.class);
@@ -125,10 +130,19 @@ final class JdkRewrites implements ClassFileTransformer {
             if (!parts.contains(part)) {
                 continue;
             }
-            String problem;
+            String problem = null;
             try (InputStream in = Object.class.getModule().getResourceAsStream(target.getKey() + ".class")) {
-                problem = in == null ? "is missing" : rewrite(target.getKey(), in.readAllBytes(), null) == null
-                        ? "does not have the methods this agent rewrites" : null;
+                if (in == null) {
+                    problem = "is missing";
+                } else {
+                    byte[] original = in.readAllBytes();
+                    byte[] rewritten = rewrite(target.getKey(), original, null);
+                    if (rewritten == null) {
+                        problem = "does not have the methods this agent rewrites";
+                    } else {
+                        verified.put(target.getKey(), new byte[][] {original, rewritten});
+                    }
+                }
             } catch (IOException | RuntimeException e) {
                 problem = "cannot be rewritten (" + e + ")";
             }
@@ -143,16 +157,24 @@ final class JdkRewrites implements ClassFileTransformer {
         }
     }
 
-    /** Rewrites the JDK classes that were loaded before the agent started. */
-    void rewriteLoaded() throws UnmodifiableClassException {
+    /**
+     * Starts rewriting classes as they load, and returns those the JVM had loaded before: they must be
+     * rewritten with {@link #rewriteLoaded}, once the agent's hooks are in place.
+     */
+    List<Class<?>> install() {
+        instrumentation.addTransformer(this, true);
         List<Class<?>> loaded = new ArrayList<>();
         for (Class<?> c : instrumentation.getAllLoadedClasses()) {
-            String name = c.getName().replace('.', '/');
-            Part part = JDK_CLASSES.get(name);
+            Part part = JDK_CLASSES.get(c.getName().replace('.', '/'));
             if (c.getClassLoader() == null && part != null && parts.contains(part)) {
                 loaded.add(c);
             }
         }
+        return loaded;
+    }
+
+    /** Rewrites the JDK classes that were loaded before {@link #install}. */
+    void rewriteLoaded(List<Class<?>> loaded) throws UnmodifiableClassException {
         if (!loaded.isEmpty()) {
             instrumentation.retransformClasses(loaded.toArray(new Class<?>[0]));
         }
@@ -164,7 +186,11 @@ final class JdkRewrites implements ClassFileTransformer {
         try {
             if (loader == null) {
                 Part part = JDK_CLASSES.get(className);
-                return part != null && parts.contains(part) ? rewrite(className, classfile, null) : null;
+                if (part == null || !parts.contains(part)) {
+                    return null;
+                }
+                byte[][] done = verified.remove(className);
+                return done != null && Arrays.equals(done[0], classfile) ? done[1] : rewrite(className, classfile, null);
             }
             if (HTTP_SERVLET.equals(className) && parts.contains(Part.SERVLETS)) {
                 byte[] rewritten = rewrite(className, classfile, loader);
