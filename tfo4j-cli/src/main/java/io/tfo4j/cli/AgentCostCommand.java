@@ -22,7 +22,9 @@ import java.util.concurrent.Callable;
  * JVM ({@code tfo4j peer connect-loop}: plain JDK channels, short connections on loopback) runs without the
  * agent and with it, the agent told {@code listen=1,connect=1} so that every hook is in place (bind, connect,
  * accept, read, write) but no connection of the loop is on a listed port. Rounds alternate the order
- * (plain, agent, agent, plain, ...). Reported, as medians over rounds and agent/plain ratios: connections
+ * (plain, agent, agent, plain, ...), and each run is pinned to one CPU where there are two or more (with two
+ * threads on two CPUs, whether they share one moved a run's rate by a third). Reported, as medians over
+ * rounds and agent/plain ratios: connections
  * per second; the CPU time per connection of the loop's two threads, where the hooks run (the steadiest
  * figure on a shared machine); and of the whole process (with the JIT, the GC and the agent's own threads). Runs in a private network namespace
  * when one can be made (root), else on this host's loopback. Writes agent-cost.md and agent-cost.csv.
@@ -44,8 +46,13 @@ final class AgentCostCommand implements Callable<Integer> {
             description = "Measured connections per run (default 20000).")
     int connections;
 
-    @Option(names = "--warmup", paramLabel = "N", defaultValue = "20000",
-            description = "Connections before those in each run (default 20000).")
+    /**
+     * 60000 rather than 20000: the agent's start (the class-file API reading and rewriting JDK classes) leaves
+     * the JIT compiling for a few seconds; after 20000 connections that still cost the agent's JVM about 7%
+     * more process CPU in most runs, and nothing after 60000.
+     */
+    @Option(names = "--warmup", paramLabel = "N", defaultValue = "60000",
+            description = "Connections before those in each run (default 60000: the JIT finishes with the agent's own start).")
     int warmup;
 
     @Option(names = "--out", paramLabel = "DIR", defaultValue = "bench-report",
@@ -79,6 +86,7 @@ final class AgentCostCommand implements Callable<Integer> {
             return 2;
         }
         Files.createDirectories(out);
+        boolean pin = Runtime.getRuntime().availableProcessors() >= 2 && Files.isExecutable(Path.of("/usr/bin/taskset"));
         NetNamespace namespace = NetNamespace.unavailableReason().isEmpty() ? NetNamespace.create(1) : null;
         List<Run> runs = new ArrayList<>();
         try {
@@ -87,7 +95,7 @@ final class AgentCostCommand implements Callable<Integer> {
                 for (int i = 0; i < 2; i++) {
                     boolean agent = agentFirst == (i == 0);
                     Progress.say(String.format(Locale.ROOT, "round %d/%d: %s", round, rounds, agent ? "agent" : "plain"));
-                    runs.add(run(namespace, agent, round));
+                    runs.add(run(namespace, agent, round, pin));
                 }
             }
         } finally {
@@ -96,7 +104,7 @@ final class AgentCostCommand implements Callable<Integer> {
             }
         }
         Progress.done();
-        String report = report(runs, namespace != null);
+        String report = report(runs, namespace != null, pin);
         Files.writeString(out.resolve("agent-cost.md"), report);
         StringBuilder csv = new StringBuilder("variant,round,connections,seconds,cpu_seconds,loop_cpu_seconds,rate,"
                 + "loop_cpu_us_per_connection,cpu_us_per_connection\n");
@@ -111,10 +119,11 @@ final class AgentCostCommand implements Callable<Integer> {
         return 0;
     }
 
-    private Run run(NetNamespace namespace, boolean agent, int round) throws IOException {
+    private Run run(NetNamespace namespace, boolean agent, int round, boolean pin) throws IOException {
         List<String> jvmOptions = agent ? List.of(LatencyPair.agent(AGENT_OPTIONS)) : List.of();
-        List<String> command = ChildJvm.command(jvmOptions, "peer", "connect-loop", "--connections",
-                Integer.toString(connections), "--warmup", Integer.toString(warmup));
+        List<String> command = new ArrayList<>(pin ? List.of("taskset", "-c", "1") : List.of());
+        command.addAll(ChildJvm.command(jvmOptions, "peer", "connect-loop", "--connections",
+                Integer.toString(connections), "--warmup", Integer.toString(warmup)));
         List<JsonNode> lines = namespace != null ? ChildJvm.jsonLines(namespace, 600, command)
                 : ChildJvm.jsonLines(command, 600);
         if (lines.size() != 1) {
@@ -125,7 +134,7 @@ final class AgentCostCommand implements Callable<Integer> {
                 line.get("seconds").asDouble(), line.get("cpuSeconds").asDouble(), line.get("loopCpuSeconds").asDouble());
     }
 
-    static String report(List<Run> runs, boolean namespace) {
+    static String report(List<Run> runs, boolean namespace, boolean pinned) {
         double plainRate = median(runs, "plain", Run::rate);
         double agentRate = median(runs, "agent", Run::rate);
         double plainCpu = median(runs, "plain", Run::cpuMicrosPerConnection);
@@ -137,7 +146,8 @@ final class AgentCostCommand implements Callable<Integer> {
                 .append(" (plain JDK channels: connect, write 64 bytes, read 64, close, one at a time, on loopback")
                 .append(namespace ? " in a private network namespace" : "").append(") without the agent and with")
                 .append(" `-javaagent:tfo4j-agent.jar=").append(AGENT_OPTIONS).append("` (every hook installed, none")
-                .append(" acting). Rounds alternate the order.\n\n");
+                .append(" acting). Rounds alternate the order").append(pinned ? "; each run is pinned to CPU 1" : "")
+                .append(".\n\n");
         md.append("Machine: ").append(BenchReport.machine()).append("\n\n");
         md.append("CPU: microseconds per connection; \"loop\" is the two threads of the loop (client and server, where")
                 .append(" the hooks run), \"process\" all threads.\n\n");
