@@ -2,12 +2,12 @@ package io.tfo4j.agent.it;
 
 import io.tfo4j.FastOpenCounters;
 import io.tfo4j.agent.it.apps.HttpClientApp;
-import io.tfo4j.lab.LinkProfile;
 import io.tfo4j.lab.Nginx;
 import io.tfo4j.lab.WanLab;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
@@ -40,14 +40,14 @@ class HttpClientUnderTheAgentTest {
 
     @TempDir
     Path site;
-    private WanLab lab;
+
+    @RegisterExtension
+    final LabHosts lab = new LabHosts();
     private Nginx nginx;
 
     @BeforeEach
     void hosts() throws Exception {
-        assumeTrue(WanLab.unavailableReason().isEmpty(), () -> "skipped: " + WanLab.unavailableReason().orElse(""));
         assumeTrue(Nginx.unavailableReason().isEmpty(), () -> "skipped: " + Nginx.unavailableReason().orElse(""));
-        lab = WanLab.create(LinkProfile.rtt(Duration.ofMillis(20)), 1, 3);
         Files.writeString(site.resolve("index.html"), "hello\n");
         site.toFile().setReadable(true, false);
         site.toFile().setExecutable(true, false);
@@ -58,9 +58,6 @@ class HttpClientUnderTheAgentTest {
     void close() throws Exception {
         if (nginx != null) {
             nginx.close();
-        }
-        if (lab != null) {
-            lab.close();
         }
     }
 

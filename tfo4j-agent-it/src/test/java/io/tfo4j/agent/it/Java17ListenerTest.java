@@ -1,11 +1,10 @@
 package io.tfo4j.agent.it;
 
 import io.tfo4j.FastOpenCounters;
-import io.tfo4j.lab.LinkProfile;
 import io.tfo4j.lab.WanLab;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.IOException;
 import java.net.URISyntaxException;
@@ -13,7 +12,6 @@ import java.net.URL;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 
@@ -37,7 +35,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 class Java17ListenerTest {
     private static final String SERVER = WanLab.SERVER_ADDRESS;
     private static final int PORT = 8080;
-    private WanLab lab;
+
+    @RegisterExtension
+    final LabHosts lab = new LabHosts();
     private String java17;
 
     @BeforeEach
@@ -46,15 +46,6 @@ class Java17ListenerTest {
         assumeTrue(found.isPresent(), "skipped: no Java 17 found (looked for"
                 + " /usr/lib/jvm/java-17-openjdk-amd64/bin/java and /usr/lib/jvm/*17*/bin/java)");
         java17 = found.get().toString();
-        assumeTrue(WanLab.unavailableReason().isEmpty(), () -> "skipped: " + WanLab.unavailableReason().orElse(""));
-        lab = WanLab.create(LinkProfile.rtt(Duration.ofMillis(20)), 1, 3);
-    }
-
-    @AfterEach
-    void close() {
-        if (lab != null) {
-            lab.close();
-        }
     }
 
     @Test

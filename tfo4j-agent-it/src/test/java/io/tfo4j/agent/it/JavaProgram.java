@@ -75,13 +75,9 @@ final class JavaProgram implements AutoCloseable {
      */
     static JavaProgram start(NetNamespace host, String java, List<String> arguments, Predicate<String> ready)
             throws IOException {
-        List<String> command = new ArrayList<>();
-        command.add(java);
-        command.addAll(arguments);
         Path output = Files.createTempFile("tfo4j-it-", ".log");
-        Process process = host.command(command.toArray(String[]::new)).redirectErrorStream(true)
-                .redirectOutput(output.toFile()).start();
-        JavaProgram program = new JavaProgram(process, output, String.join(" ", command));
+        Process process = launch(host, java, arguments, output);
+        JavaProgram program = new JavaProgram(process, output, java + " " + String.join(" ", arguments));
         try {
             program.awaitLine(ready, READY_TIMEOUT);
         } catch (IOException | RuntimeException e) {
@@ -93,16 +89,12 @@ final class JavaProgram implements AutoCloseable {
 
     /** Runs {@code java} with {@code arguments} in {@code host} to its end (at most {@code timeout}). */
     static Finished run(NetNamespace host, String java, List<String> arguments, Duration timeout) throws IOException {
-        List<String> command = new ArrayList<>();
-        command.add(java);
-        command.addAll(arguments);
         Path output = Files.createTempFile("tfo4j-it-", ".log");
-        Process process = host.command(command.toArray(String[]::new)).redirectErrorStream(true)
-                .redirectOutput(output.toFile()).start();
+        Process process = launch(host, java, arguments, output);
         try {
             if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 Processes.stop(process);
-                throw new IOException("still running after " + timeout + ": " + String.join(" ", command)
+                throw new IOException("still running after " + timeout + ": " + java + " " + String.join(" ", arguments)
                         + "\n--- its output:\n" + Files.readString(output));
             }
             return new Finished(process.exitValue(), Files.readAllLines(output));
@@ -113,6 +105,16 @@ final class JavaProgram implements AutoCloseable {
         } finally {
             Files.deleteIfExists(output);
         }
+    }
+
+    /** {@code java arguments...} in {@code host}, its standard output and error into {@code output}. */
+    private static Process launch(NetNamespace host, String java, List<String> arguments, Path output)
+            throws IOException {
+        List<String> command = new ArrayList<>();
+        command.add(java);
+        command.addAll(arguments);
+        return host.command(command.toArray(String[]::new)).redirectErrorStream(true)
+                .redirectOutput(output.toFile()).start();
     }
 
     /** A program that ran to its end. */

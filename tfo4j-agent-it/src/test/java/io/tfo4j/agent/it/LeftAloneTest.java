@@ -5,11 +5,9 @@ import io.tfo4j.agent.it.apps.JdkHttpServerApp;
 import io.tfo4j.agent.it.apps.NettyEpollApp;
 import io.tfo4j.agent.it.apps.UdpEchoClientApp;
 import io.tfo4j.agent.it.apps.UdpEchoServerApp;
-import io.tfo4j.lab.LinkProfile;
 import io.tfo4j.lab.WanLab;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -17,7 +15,6 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * What the agent must leave alone: a port that is not listed, a JVM where it is switched off (by the system
@@ -34,20 +31,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 class LeftAloneTest {
     private static final String SERVER = WanLab.SERVER_ADDRESS;
     private static final int LISTED = 8080;
-    private WanLab lab;
 
-    @BeforeEach
-    void hosts() throws Exception {
-        assumeTrue(WanLab.unavailableReason().isEmpty(), () -> "skipped: " + WanLab.unavailableReason().orElse(""));
-        lab = WanLab.create(LinkProfile.rtt(Duration.ofMillis(20)), 1, 3);
-    }
-
-    @AfterEach
-    void close() {
-        if (lab != null) {
-            lab.close();
-        }
-    }
+    @RegisterExtension
+    final LabHosts lab = new LabHosts();
 
     @Test
     void aPortThatIsNotListed() throws Exception {

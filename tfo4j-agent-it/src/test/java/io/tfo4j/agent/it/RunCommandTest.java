@@ -1,23 +1,19 @@
 package io.tfo4j.agent.it;
 
 import io.tfo4j.FastOpenCounters;
-import io.tfo4j.lab.LinkProfile;
 import io.tfo4j.lab.Processes;
 import io.tfo4j.lab.WanLab;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * What the README promises a person: {@code ./tfo4j run --listen 8080 -- JAVA -jar app.jar} with an
@@ -28,20 +24,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 class RunCommandTest {
     private static final String SERVER = WanLab.SERVER_ADDRESS;
     private static final int PORT = 8080;
-    private WanLab lab;
 
-    @BeforeEach
-    void hosts() throws Exception {
-        assumeTrue(WanLab.unavailableReason().isEmpty(), () -> "skipped: " + WanLab.unavailableReason().orElse(""));
-        lab = WanLab.create(LinkProfile.rtt(Duration.ofMillis(20)), 1, 3);
-    }
-
-    @AfterEach
-    void close() {
-        if (lab != null) {
-            lab.close();
-        }
-    }
+    @RegisterExtension
+    final LabHosts lab = new LabHosts();
 
     private static Path launcher() {
         return Path.of(System.getProperty("tfo4j.it.root", "..")).resolve("tfo4j").toAbsolutePath().normalize();

@@ -5,19 +5,15 @@ import io.tfo4j.agent.it.apps.JdkHttpServerApp;
 import io.tfo4j.agent.it.apps.JettyApp;
 import io.tfo4j.agent.it.apps.UndertowApp;
 import io.tfo4j.agent.it.apps.VertxApp;
-import io.tfo4j.lab.LinkProfile;
 import io.tfo4j.lab.WanLab;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Servers nobody changed, started with the agent on their port: their listener takes data in the SYN from
@@ -28,20 +24,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 class ServersUnderTheAgentTest {
     private static final String SERVER = WanLab.SERVER_ADDRESS;
     private static final int PORT = 8080;
-    private WanLab lab;
 
-    @BeforeEach
-    void hosts() throws Exception {
-        assumeTrue(WanLab.unavailableReason().isEmpty(), () -> "skipped: " + WanLab.unavailableReason().orElse(""));
-        lab = WanLab.create(LinkProfile.rtt(Duration.ofMillis(20)), 1, 3);
-    }
-
-    @AfterEach
-    void close() {
-        if (lab != null) {
-            lab.close();
-        }
-    }
+    @RegisterExtension
+    final LabHosts lab = new LabHosts();
 
     @Test
     void jdkHttpServer() throws Exception {

@@ -3,10 +3,10 @@ package io.tfo4j.agent.it;
 import io.tfo4j.FastOpenCounters;
 import io.tfo4j.agent.it.apps.EchoClientApp;
 import io.tfo4j.agent.it.apps.EchoServersApp;
-import io.tfo4j.lab.LinkProfile;
 import io.tfo4j.lab.WanLab;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -15,7 +15,6 @@ import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Every kind of JDK socket, on both sides, under the agent: listeners that are a {@code ServerSocketChannel},
@@ -29,13 +28,13 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 class SocketKindsTest {
     private static final String SERVER = WanLab.SERVER_ADDRESS;
     private static final List<String> PORTS = List.of("9001", "9002", "9003");
-    private WanLab lab;
+
+    @RegisterExtension
+    final LabHosts lab = new LabHosts();
     private JavaProgram servers;
 
     @BeforeEach
     void hosts() throws Exception {
-        assumeTrue(WanLab.unavailableReason().isEmpty(), () -> "skipped: " + WanLab.unavailableReason().orElse(""));
-        lab = WanLab.create(LinkProfile.rtt(Duration.ofMillis(20)), 1, 3);
         List<String> arguments = new ArrayList<>(List.of(JavaProgram.agent("listen=9001-9003")));
         arguments.addAll(JavaProgram.main(EchoServersApp.class));
         arguments.add(SERVER);
@@ -49,9 +48,6 @@ class SocketKindsTest {
     void close() throws Exception {
         if (servers != null) {
             servers.close();
-        }
-        if (lab != null) {
-            lab.close();
         }
     }
 
