@@ -61,7 +61,7 @@ final class AgentCostCommand implements Callable<Integer> {
 
     /** One run of the loop. */
     record Run(String variant, int round, long connections, double seconds, double cpuSeconds,
-               double loopCpuSeconds) {
+               double loopCpuSeconds, long startMillis, double startCpuSeconds) {
         double rate() {
             return connections / seconds;
         }
@@ -107,11 +107,12 @@ final class AgentCostCommand implements Callable<Integer> {
         String report = report(runs, namespace != null, pin);
         Files.writeString(out.resolve("agent-cost.md"), report);
         StringBuilder csv = new StringBuilder("variant,round,connections,seconds,cpu_seconds,loop_cpu_seconds,rate,"
-                + "loop_cpu_us_per_connection,cpu_us_per_connection\n");
+                + "loop_cpu_us_per_connection,cpu_us_per_connection,start_ms,start_cpu_seconds\n");
         for (Run run : runs) {
-            csv.append(String.format(Locale.ROOT, "%s,%d,%d,%.6f,%.6f,%.6f,%.1f,%.2f,%.2f%n", run.variant(), run.round(),
-                    run.connections(), run.seconds(), run.cpuSeconds(), run.loopCpuSeconds(), run.rate(),
-                    run.loopCpuMicrosPerConnection(), run.cpuMicrosPerConnection()));
+            csv.append(String.format(Locale.ROOT, "%s,%d,%d,%.6f,%.6f,%.6f,%.1f,%.2f,%.2f,%d,%.3f%n", run.variant(),
+                    run.round(), run.connections(), run.seconds(), run.cpuSeconds(), run.loopCpuSeconds(), run.rate(),
+                    run.loopCpuMicrosPerConnection(), run.cpuMicrosPerConnection(), run.startMillis(),
+                    run.startCpuSeconds()));
         }
         Files.writeString(out.resolve("agent-cost.csv"), csv);
         System.out.print(report);
@@ -131,7 +132,8 @@ final class AgentCostCommand implements Callable<Integer> {
         }
         JsonNode line = lines.get(0);
         return new Run(agent ? "agent" : "plain", round, line.get("connections").asLong(),
-                line.get("seconds").asDouble(), line.get("cpuSeconds").asDouble(), line.get("loopCpuSeconds").asDouble());
+                line.get("seconds").asDouble(), line.get("cpuSeconds").asDouble(), line.get("loopCpuSeconds").asDouble(),
+                line.get("startMillis").asLong(), line.get("startCpuSeconds").asDouble());
     }
 
     static String report(List<Run> runs, boolean namespace, boolean pinned) {
@@ -164,7 +166,11 @@ final class AgentCostCommand implements Callable<Integer> {
         md.append(String.format(Locale.ROOT, "| **median** | **%.0f** | **%.0f** | **%.2f** | **%.2f** | **%.2f** | **%.2f** |%n%n",
                 plainRate, agentRate, plainLoop, agentLoop, plainCpu, agentCpu));
         md.append(String.format(Locale.ROOT, "Agent / plain: connection rate %.3fx; loop CPU per connection %.3fx;"
-                + " process CPU per connection %.3fx.%n", agentRate / plainRate, agentLoop / plainLoop, agentCpu / plainCpu));
+                + " process CPU per connection %.3fx.%n%n", agentRate / plainRate, agentLoop / plainLoop, agentCpu / plainCpu));
+        md.append(String.format(Locale.ROOT, "Start (JVM uptime and process CPU when main begins, medians): plain %d ms"
+                        + " and %.2f s, agent %d ms and %.2f s.%n",
+                Math.round(median(runs, "plain", Run::startMillis)), median(runs, "plain", Run::startCpuSeconds),
+                Math.round(median(runs, "agent", Run::startMillis)), median(runs, "agent", Run::startCpuSeconds)));
         return md.toString();
     }
 

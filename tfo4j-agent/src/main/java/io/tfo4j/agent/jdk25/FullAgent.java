@@ -59,7 +59,12 @@ public final class FullAgent implements AgentVariant {
         // Before anything below loads a JDK class the agent rewrites (Net, through linkAccept), so that it is
         // loaded rewritten rather than loaded and rewritten again.
         List<Class<?>> loadedBefore = rewrites.install();
-        reportHost(options, log);
+        // The probe links tfo4j-core's native calls (the FFM linker's set-up is most of the agent's start) and
+        // only feeds the line about this host: it runs beside the program's own start. A hook that needs the
+        // native calls before it is done waits for it.
+        Thread probe = new Thread(() -> reportHost(options, log), "tfo4j-agent-probe");
+        probe.setDaemon(true);
+        probe.start();
         Set<JdkRewrites.Part> parts = rewrites.parts();
         if (parts.contains(JdkRewrites.Part.ACCEPTED)) {
             Hooks.linkAccept();
@@ -92,9 +97,15 @@ public final class FullAgent implements AgentVariant {
         }
     }
 
-    /** One line on what this network namespace allows, for the sides the options ask for. */
+    /** One line on what this network namespace allows, for the sides the options ask for (and never fails). */
     private static void reportHost(AgentOptions options, AgentLog log) {
-        FastOpenSupport support = FastOpenSupport.current();
+        FastOpenSupport support;
+        try {
+            support = FastOpenSupport.current();
+        } catch (RuntimeException | LinkageError e) {
+            log.line("this host could not be probed (" + e + "); each listener and destination will say what it got");
+            return;
+        }
         StringBuilder line = new StringBuilder("this host (kernel " + support.kernelRelease() + ", net.ipv4.tcp_fastopen="
                 + (support.sysctl().isPresent() ? support.sysctl().getAsInt() : "unreadable") + "):");
         if (!options.listen().isEmpty()) {

@@ -20,7 +20,8 @@ import java.util.concurrent.Callable;
  * thread accepts, reads a 64-byte request, writes a 64-byte reply and closes; the main thread connects,
  * writes, reads and closes, one connection at a time. Prints one JSON line: connections, wall seconds, the
  * process's CPU seconds (with the JIT compiler, the garbage collector and any agent's own threads) and the
- * CPU seconds of the two threads of the loop, over the measured connections.
+ * CPU seconds of the two threads of the loop, over the measured connections; and how long the JVM had been
+ * up, and the CPU it had used, when {@code main} began (what a {@code -javaagent}'s start costs).
  */
 @Command(name = "connect-loop", mixinStandardHelpOptions = true,
         description = "Short plain-JDK connections on loopback; prints connections, seconds and CPU seconds as JSON.")
@@ -35,12 +36,14 @@ final class ConnectLoopCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+        long startMillis = ManagementFactory.getRuntimeMXBean().getUptime();
+        long startCpu = os.getProcessCpuTime();
         try (ServerSocketChannel server = ServerSocketChannel.open()) {
             server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 1024);
             InetSocketAddress address = (InetSocketAddress) server.getLocalAddress();
             Thread acceptor = Thread.ofPlatform().daemon().name("connect-loop-server").start(() -> serve(server));
             loop(address, warmup);
-            var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
             ThreadMXBean threads = ManagementFactory.getThreadMXBean();
             long[] loopThreads = {Thread.currentThread().threadId(), acceptor.threadId()};
             long cpu = os.getProcessCpuTime();
@@ -51,7 +54,8 @@ final class ConnectLoopCommand implements Callable<Integer> {
             double cpuSeconds = (os.getProcessCpuTime() - cpu) / 1e9;
             double threadCpuSeconds = (threadCpu(threads, loopThreads) - threadCpu) / 1e9;
             System.out.printf(Locale.ROOT, "{\"connections\":%d,\"seconds\":%.6f,\"cpuSeconds\":%.6f,"
-                    + "\"loopCpuSeconds\":%.6f}%n", connections, seconds, cpuSeconds, threadCpuSeconds);
+                    + "\"loopCpuSeconds\":%.6f,\"startMillis\":%d,\"startCpuSeconds\":%.6f}%n", connections, seconds,
+                    cpuSeconds, threadCpuSeconds, startMillis, startCpu / 1e9);
             acceptor.interrupt();
         }
         return 0;
