@@ -121,7 +121,7 @@ final class AgentCostCommand implements Callable<Integer> {
     }
 
     private Run run(NetNamespace namespace, boolean agent, int round, boolean pin) throws IOException {
-        List<String> jvmOptions = agent ? List.of(LatencyPair.agent(AGENT_OPTIONS)) : List.of();
+        List<String> jvmOptions = agent ? List.of(BuiltJars.javaagent(AGENT_OPTIONS)) : List.of();
         List<String> command = new ArrayList<>(pin ? List.of("taskset", "-c", "1") : List.of());
         command.addAll(ChildJvm.command(jvmOptions, "peer", "connect-loop", "--connections",
                 Integer.toString(connections), "--warmup", Integer.toString(warmup)));

@@ -20,6 +20,11 @@ final class BuiltJars {
         return find("tfo4j.agentJar", "tfo4j-agent/target/tfo4j-agent.jar");
     }
 
+    /** {@code -javaagent:.../tfo4j-agent.jar=OPTIONS}. */
+    static String javaagent(String options) {
+        return "-javaagent:" + agent() + "=" + options;
+    }
+
     static Path springBoot() {
         return find("tfo4j.springBootJar", "examples/spring-boot-app/target/spring-boot-app.jar");
     }

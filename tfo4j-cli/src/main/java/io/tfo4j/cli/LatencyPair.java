@@ -62,7 +62,7 @@ record LatencyPair(String name, String client, int port, Optional<String> missin
                 new LatencyPair("JDK HttpClient -> tfo4j serve (agent)",
                         "java.net.http.HttpClient under -javaagent:tfo4j-agent.jar=connect=" + LatencyServers.SERVE
                                 + ": send to response headers", LatencyServers.SERVE, BuiltJars.agentMissing(),
-                        (lab, url, count) -> cli(lab, count, List.of(agent("connect=" + LatencyServers.SERVE)),
+                        (lab, url, count) -> cli(lab, count, List.of(BuiltJars.javaagent("connect=" + LatencyServers.SERVE)),
                                 "peer", "jdk-client", "--json", "--count", Integer.toString(count), url)),
                 new LatencyPair("curl -> Spring Boot (no agent)",
                         "curl --tcp-fastopen: time_starttransfer", LatencyServers.SPRING_PLAIN,
@@ -76,11 +76,6 @@ record LatencyPair(String name, String client, int port, Optional<String> missin
                         LatencyServers.NETTY, Optional.empty(),
                         (lab, url, count) -> cli(lab, count, "peer", "netty-client", "--json", "--count",
                                 Integer.toString(count), url)));
-    }
-
-    /** {@code -javaagent:tfo4j-agent.jar=OPTIONS}. */
-    static String agent(String options) {
-        return "-javaagent:" + BuiltJars.agent() + "=" + options;
     }
 
     /** Runs a tfo4j command that prints one JSON line with {@code ttfbMs} per request. */

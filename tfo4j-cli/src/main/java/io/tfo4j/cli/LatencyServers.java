@@ -65,7 +65,7 @@ final class LatencyServers implements AutoCloseable {
             }
             servers.springPlain = servers.startSpringBoot(lab, SPRING_PLAIN, List.of());
             servers.springAgent = servers.startSpringBoot(lab, SPRING_AGENT,
-                    List.of(LatencyPair.agent("listen=" + SPRING_AGENT)));
+                    List.of(BuiltJars.javaagent("listen=" + SPRING_AGENT)));
             return servers;
         } catch (IOException | RuntimeException e) {
             servers.close();

@@ -5,6 +5,7 @@ import io.tfo4j.TcpState;
 import io.tfo4j.agent.bootstrap.Hooks;
 import io.tfo4j.agent.common.AgentLog;
 import io.tfo4j.agent.common.AgentStats;
+import io.tfo4j.agent.common.ListenPorts;
 import java.io.FileDescriptor;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -72,14 +73,15 @@ final class AcceptedConnections {
             return;
         }
         stats.accepted.increment();
-        String peer = Listeners.hostPort(remote.getAddress(), remote.getPort());
         if (!info.synData()) {
-            log.verbose("accepted " + peer + " on port " + port + ": no data in the SYN");
+            log.verbose(() -> "accepted " + ListenPorts.hostPort(remote.getAddress(), remote.getPort()) + " on port "
+                    + port + ": no data in the SYN");
             return;
         }
         stats.acceptedWithSynData.increment();
         boolean waiting = waiting(info.state());
-        log.verbose("accepted " + peer + " on port " + port + ": its SYN carried data (Fast Open)"
+        log.verbose(() -> "accepted " + ListenPorts.hostPort(remote.getAddress(), remote.getPort()) + " on port "
+                + port + ": its SYN carried data (Fast Open)"
                 + (waiting ? ", handshake not yet complete" : ""));
         if (waiting) {
             Key key = new Key(port, remote.getAddress().getHostAddress(), remote.getPort());

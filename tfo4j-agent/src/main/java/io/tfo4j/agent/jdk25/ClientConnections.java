@@ -9,11 +9,13 @@ import io.tfo4j.agent.bootstrap.Hooks;
 import io.tfo4j.agent.common.AgentLog;
 import io.tfo4j.agent.common.AgentOptions;
 import io.tfo4j.agent.common.AgentStats;
+import io.tfo4j.agent.common.ListenPorts;
 import java.io.FileDescriptor;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.net.InetAddress;
 import java.util.Arrays;
+import java.util.Locale;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -103,7 +105,7 @@ final class ClientConnections {
         } catch (IOException | RuntimeException e) {
             return null;
         }
-        String destination = Listeners.hostPort(address, port);
+        String destination = ListenPorts.hostPort(address, port);
         stats.registerSoon();
         FastOpenStatus status;
         try {
@@ -167,7 +169,7 @@ final class ClientConnections {
             TcpInfo info = tcpInfo(connection);
             if (info == null || info.state() != TcpState.SYN_SENT) {
                 // The connect made a whole handshake (no cookie cached yet), or the socket is gone.
-                outcome(connection, info, "first write after a full handshake");
+                outcome(connection, "first write after a full handshake");
                 forget(connection);
                 return Hooks.PROCEED;
             }
@@ -176,13 +178,13 @@ final class ClientConnections {
                 FastOpen.startHandshake(connection.fd);
                 connection.phase = Phase.SYN_WITHOUT_DATA;
                 stats.synWithoutData.increment();
-                log.verbose("connection to " + connection.destination + ": an HTTP request that is not safe"
+                log.verbose(() -> "connection to " + connection.destination + ": an HTTP request that is not safe"
                         + " waits for the handshake (early=safe); its SYN left without data " + sinceConnect(connection)
                         + " after connect");
                 return Hooks.UNAVAILABLE;
             }
             connection.phase = Phase.DATA_IN_SYN;
-            log.verbose("connection to " + connection.destination + ": first write " + sinceConnect(connection)
+            log.verbose(() -> "connection to " + connection.destination + ": first write " + sinceConnect(connection)
                     + " after connect rides in the SYN");
             scheduleOutcomeCheck(connection);
             return Hooks.PROCEED;
@@ -200,7 +202,7 @@ final class ClientConnections {
                 case DATA_IN_SYN -> {
                     TcpInfo info = tcpInfo(connection);
                     if (info == null || info.state() != TcpState.SYN_SENT) {
-                        outcome(connection, info, "SYN with data");
+                        outcome(connection, "SYN with data");
                         forget(connection);
                     }
                 }
@@ -220,7 +222,7 @@ final class ClientConnections {
                 case DATA_IN_SYN -> {
                     TcpInfo info = tcpInfo(connection);
                     if (info == null || info.state() != TcpState.SYN_SENT) {
-                        outcome(connection, info, "SYN with data");
+                        outcome(connection, "SYN with data");
                         forget(connection);
                     } else {
                         scheduleOutcomeCheck(connection);
@@ -244,19 +246,19 @@ final class ClientConnections {
             try {
                 FastOpen.startHandshake(connection.fd);
                 stats.synWithoutData.increment();
-                log.verbose("connection to " + connection.destination + ": " + why + ", so its SYN left without data "
-                        + sinceConnect(connection) + " after connect");
+                log.verbose(() -> "connection to " + connection.destination + ": " + why
+                        + ", so its SYN left without data " + sinceConnect(connection) + " after connect");
             } catch (IOException | RuntimeException e) {
                 // the read or the JDK's next operation sees the failure
             }
         } else {
-            outcome(connection, info, why);
+            outcome(connection, why);
         }
         forget(connection);
     }
 
     private static String sinceConnect(Watched connection) {
-        return String.format(java.util.Locale.ROOT, "%.1f ms", (System.nanoTime() - connection.connectNanos) / 1e6);
+        return String.format(Locale.ROOT, "%.1f ms", (System.nanoTime() - connection.connectNanos) / 1e6);
     }
 
     private void scheduleOutcomeCheck(Watched connection) {
@@ -268,11 +270,8 @@ final class ClientConnections {
         connection.timer = timers.schedule(() -> windowClosed(connection), delay, TimeUnit.MILLISECONDS);
     }
 
-    /** Counts what TCP_INFO says about a connection that has left SYN_SENT. */
-    private void outcome(Watched connection, TcpInfo info, String context) {
-        if (info == null) {
-            return;
-        }
+    /** Counts what TCP_INFO says about a connection that has left SYN_SENT (nothing, when it is gone). */
+    private void outcome(Watched connection, String context) {
         ClientOutcome outcome;
         try {
             outcome = ClientOutcome.of(connection.fd);
@@ -287,7 +286,7 @@ final class ClientConnections {
             }
             default -> stats.fallbacks.increment();
         }
-        log.verbose("connection to " + connection.destination + " (" + context + "): " + outcome.result()
+        log.verbose(() -> "connection to " + connection.destination + " (" + context + "): " + outcome.result()
                 + " - " + outcome.reason());
     }
 

@@ -65,9 +65,4 @@ final class Listeners {
     Integer portOf(FileDescriptor listener) {
         return withFastOpen.get(listener);
     }
-
-    static String hostPort(InetAddress address, int port) {
-        String host = address.getHostAddress();
-        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
-    }
 }

@@ -102,7 +102,7 @@ final class SocketHooks implements Hooks.Handler {
             default -> {
             }
         }
-        log.verbose("early data: a request from SYN data was " + decision);
+        log.verbose(() -> "early data: a request from SYN data was " + decision);
     }
 
     @Override

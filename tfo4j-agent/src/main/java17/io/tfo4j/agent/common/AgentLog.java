@@ -3,6 +3,7 @@ package io.tfo4j.agent.common;
 import java.io.PrintStream;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 
 /**
  * The agent's lines, each starting with {@code [tfo4j-agent]}, on the standard error stream the JVM started
@@ -35,10 +36,13 @@ public final class AgentLog {
         }
     }
 
-    /** Says one line when the agent was asked to be verbose. */
-    public void verbose(String text) {
+    /**
+     * Says one line when the agent was asked to be verbose. The text is made only then: these lines are per
+     * connection, on the program's own threads.
+     */
+    public void verbose(Supplier<String> text) {
         if (verbose) {
-            line(text);
+            line(text.get());
         }
     }
 

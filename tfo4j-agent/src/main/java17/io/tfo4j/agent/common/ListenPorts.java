@@ -57,7 +57,8 @@ public final class ListenPorts {
                 + ": Fast Open off: " + reason + (remedy.isEmpty() ? "" : "; " + remedy));
     }
 
-    private static String hostPort(InetAddress address, int port) {
+    /** {@code 198.18.100.2:8080}, {@code [::1]:8080}: an address and port as the agent's lines write them. */
+    public static String hostPort(InetAddress address, int port) {
         String host = address.getHostAddress();
         return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
     }
