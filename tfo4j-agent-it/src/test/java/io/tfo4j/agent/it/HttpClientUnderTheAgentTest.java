@@ -28,8 +28,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * counts only for a SYN whose data the server acknowledged.
  *
  * <p>The agent runs with {@code window=200}: a JVM's first HttpClient requests, before the JIT has compiled
- * its code, write 10 to 30 ms after connect (measured here), later ones 1 to 8 ms; past the default 10 ms
- * window their SYN would leave without data, as the agent's design wants, but this test is about which
+ * its code, write later than the default 10 ms window after connect (docs/agent.md has the figures), and
+ * their SYN would then leave without data, as the agent's design wants; but this test is about which
  * requests may ride in the SYN, not about the window.
  */
 class HttpClientUnderTheAgentTest {
