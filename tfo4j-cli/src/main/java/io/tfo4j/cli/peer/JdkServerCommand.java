@@ -2,7 +2,7 @@ package io.tfo4j.cli.peer;
 
 import com.sun.net.httpserver.HttpServer;
 import io.tfo4j.FastOpenStatus;
-import io.tfo4j.http.FastOpenHttpServer;
+import io.tfo4j.httpserver.FastOpenHttpServer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 

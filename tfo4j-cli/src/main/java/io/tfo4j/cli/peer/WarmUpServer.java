@@ -1,7 +1,7 @@
 package io.tfo4j.cli.peer;
 
 import com.sun.net.httpserver.HttpServer;
-import io.tfo4j.http.FastOpenHttpServer;
+import io.tfo4j.httpserver.FastOpenHttpServer;
 
 import java.io.IOException;
 import java.io.OutputStream;

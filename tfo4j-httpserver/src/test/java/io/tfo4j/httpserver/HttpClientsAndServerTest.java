@@ -1,4 +1,4 @@
-package io.tfo4j.http;
+package io.tfo4j.httpserver;
 
 import com.sun.net.httpserver.HttpServer;
 import io.tfo4j.FastOpenCounters;
@@ -31,6 +31,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -38,6 +39,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * The JDK's HttpServer with Fast Open turned on by {@link FastOpenHttpServer}, and two HTTP clients that
  * take a SocketFactory (OkHttp, Apache HttpClient 5) with {@link FastOpenSocketFactory}, each request on a
  * new connection. Whether the requests rode in the SYN is read from the kernel counters of both namespaces.
+ * The test class path is this module's: tfo4j-core, tfo4j-lab and the two clients, and no Jetty.
  */
 class HttpClientsAndServerTest {
     private static final String CLIENT_ADDRESS = "198.18.0.1";
@@ -105,6 +107,12 @@ class HttpClientsAndServerTest {
         }
         return new Run(bodies, client.call(FastOpenCounters::read).minus(clientBefore),
                 server.call(FastOpenCounters::read).minus(serverBefore));
+    }
+
+    @Test
+    void jettyIsNotNeeded() {
+        assertThrows(ClassNotFoundException.class, () -> Class.forName("org.eclipse.jetty.server.Server"),
+                "tfo4j-httpserver must work without Jetty on the class path");
     }
 
     @Test

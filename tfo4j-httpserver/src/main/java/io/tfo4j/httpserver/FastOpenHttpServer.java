@@ -1,4 +1,4 @@
-package io.tfo4j.http;
+package io.tfo4j.httpserver;
 
 import com.sun.net.httpserver.HttpServer;
 import io.tfo4j.FastOpen;
@@ -19,8 +19,9 @@ import java.nio.channels.ServerSocketChannel;
  * }</pre>
  *
  * <p>The JDK's server keeps its listening channel private, so this reads it through the JDK's internals,
- * which needs {@code --add-opens jdk.httpserver/sun.net.httpserver=ALL-UNNAMED} (the name of this module
- * instead of ALL-UNNAMED on the module path) besides the flags tfo4j-core needs. Without it, the server
+ * which needs {@code --add-opens jdk.httpserver/sun.net.httpserver=ALL-UNNAMED} ({@code io.tfo4j.httpserver}
+ * instead of ALL-UNNAMED on the module path) besides the flags tfo4j-core needs. This module depends on
+ * tfo4j-core only: no Jetty. Without it, the server
  * works normally and the returned status says which flag is missing. Needs Linux 3.7+ and the sysctl bit
  * 0x2 ({@code sysctl -w net.ipv4.tcp_fastopen=3}), as {@link FastOpen#enableServer} does.
  *
