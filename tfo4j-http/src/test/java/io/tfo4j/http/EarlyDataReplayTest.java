@@ -36,12 +36,13 @@ class EarlyDataReplayTest {
     private static final String CLIENT = WanLab.CLIENT_ADDRESS;
     private static final String SERVER = WanLab.SERVER_ADDRESS;
     /**
-     * 50 ms round trips: the replayed connection's reset comes 50 ms after its SYN, time enough for the
-     * server to read the request first even on a busy machine (under ALLOW it runs either way: data that
-     * arrived before a reset can still be read). Only SYNs with data are replayed: the first GET's SYN asks
-     * for a cookie and carries none, and the REJECT retry goes without Fast Open.
+     * 200 ms round trips: the replayed connection's reset comes one round trip after its SYN, and the server
+     * must read the replayed request before that to show what each policy does with it (under ALLOW it runs
+     * either way: data that arrived before a reset can still be read). At 50 ms a loaded 2-core machine
+     * sometimes missed that window; 200 ms leaves room. Only SYNs with data are replayed: the first GET's
+     * SYN asks for a cookie and carries none, and the REJECT retry goes without Fast Open.
      */
-    private static final LinkProfile REPLAYING_LINK = LinkProfile.rtt(Duration.ofMillis(50)).withFault(Fault.REPLAY_SYN_DATA);
+    private static final LinkProfile REPLAYING_LINK = LinkProfile.rtt(Duration.ofMillis(200)).withFault(Fault.REPLAY_SYN_DATA);
     private static final String POST = RawHttp.request("POST", "/echo", "pay 5 EUR");
 
     @TempDir
@@ -85,12 +86,13 @@ class EarlyDataReplayTest {
             if (answer.status() == 425) {
                 retry = lab.client().call(() -> RawHttp.exchange(RawHttp.PLAIN, address, POST));
             }
+            // Kernel facts first: the link replayed the SYN, and the server's kernel took both copies as Fast Open.
+            assertEquals(1, lab.line().packetsReplayed(DelayLine.Direction.A_TO_B), "replayed SYNs with data");
+            FastOpenCounters counted = awaitPassive(before, 2);
+            assertTrue(counted.passive() >= 2, "the server kernel must take both SYNs as Fast Open: " + counted);
             List<String> replayLines = awaitLines(log, " " + CLIENT + ":" + replayPort + " ", 1);
-            FastOpenCounters counted = lab.server().call(FastOpenCounters::read).minus(before);
 
             log.forEach(l -> System.out.println(policy + ": " + l));
-            assertEquals(1, lab.line().packetsReplayed(DelayLine.Direction.A_TO_B), "replayed SYNs with data");
-            assertTrue(counted.passive() >= 2, "the server kernel must take both SYNs as Fast Open: " + counted);
             String replay = replayLines.getFirst();
             assertTrue(replay.contains("\"POST /echo HTTP/1.1\"") && replay.contains("fastopen=syn-data"), replay);
             long executions = log.stream().filter(l -> l.contains("\"POST /echo HTTP/1.1\" 200 ")).count();
@@ -118,6 +120,17 @@ class EarlyDataReplayTest {
                 }
             }
         }
+    }
+
+    /** The server's Fast Open counters since {@code before}, once they show {@code passive} connections or after 5 s. */
+    private FastOpenCounters awaitPassive(FastOpenCounters before, long passive) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        FastOpenCounters counted = lab.server().call(FastOpenCounters::read).minus(before);
+        while (counted.passive() < passive && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+            counted = lab.server().call(FastOpenCounters::read).minus(before);
+        }
+        return counted;
     }
 
     /** Waits (at most 5 s) until {@code count} lines containing {@code needle} are logged. */
