@@ -214,7 +214,7 @@ final class BenchReport {
     /**
      * Grouped bars: for each RTT, each pair's p50 as a multiple of the RTT with a whisker up to its p90, the
      * 1.0 (Fast Open) and 2.0 (plain TCP) floors marked. Each pair has its own colour and number: the number
-     * under its bars and in the legend below the plot (two columns), the p50 above the whisker. A pair not
+     * under its bars and in the legend below the plot (two columns), the p50 inside the bar's top. A pair not
      * measured at an RTT shows "n/a" in its place.
      */
     static String latencyChart(List<LatencyRow> rows) {
@@ -241,7 +241,7 @@ final class BenchReport {
         svg.append("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n");
         svg.append("<text x=\"").append(left).append("\" y=\"22\" font-size=\"15\">Time to first byte of repeat"
                 + " connections, in round trips</text>\n");
-        svg.append("<text x=\"").append(left).append("\" y=\"40\" fill=\"#444\">bar: p50 (its value on top);"
+        svg.append("<text x=\"").append(left).append("\" y=\"40\" fill=\"#444\">bar: p50 (its value inside);"
                 + " whisker: p90; number under a bar: the pair in the legend</text>\n");
         for (double y = 0; y <= yMax + 1e-9; y += 0.5) {
             double py = top + plotHeight - y / yMax * plotHeight;
@@ -284,11 +284,14 @@ final class BenchReport {
                 svg.append(String.format(Locale.ROOT, "<path d=\"M%.1f %.1fV%.1fM%.1f %.1fH%.1f\" stroke=\"#222\" stroke-width=\"1.2\" fill=\"none\"/>%n",
                         centre, y50, y90, centre - cap, y90, centre + cap));
                 if (p90 > yMax) {
-                    svg.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"8\" text-anchor=\"middle\">\u2191%.1f</text>%n",
-                            centre, y90 - 3, p90));
+                    // Cut at the top: the p90 written above the plot, neighbours' labels at two heights.
+                    svg.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" font-size=\"8\" text-anchor=\"middle\">\u2191%.1f</text>%n",
+                            centre, top - 3 - (p % 2) * 9, p90));
                 }
-                svg.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"8\" text-anchor=\"middle\">%.2f</text>%n",
-                        centre, y90 - (p90 > yMax ? 13 : 3), p50));
+                // The p50 inside the top of its bar (there is no whisker there), or above the whisker on a short bar.
+                boolean inside = top + plotHeight - y50 >= 14;
+                svg.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"8\" text-anchor=\"middle\" fill=\"%s\">%.2f</text>%n",
+                        centre, inside ? y50 + 10 : y90 - 3, inside && dark(color) ? "white" : "#222", p50));
             }
             svg.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s ms RTT</text>%n",
                     left + g * groupWidth + groupWidth / 2, top + plotHeight + 30, number(rtt)));
@@ -303,6 +306,13 @@ final class BenchReport {
         }
         svg.append("</svg>\n");
         return svg.toString();
+    }
+
+    /** Whether white text reads better than black on {@code color} (#rrggbb): its relative luminance is low. */
+    private static boolean dark(String color) {
+        int rgb = Integer.parseInt(color.substring(1), 16);
+        double luminance = 0.2126 * (rgb >> 16) + 0.7152 * ((rgb >> 8) & 0xff) + 0.0722 * (rgb & 0xff);
+        return luminance < 140;
     }
 
     private static String escape(String text) {
