@@ -3,6 +3,7 @@ package io.tfo4j.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tfo4j.http.FastOpenFileServer;
 import io.tfo4j.lab.LinkProfile;
+import io.tfo4j.lab.ServerWarmUp;
 import io.tfo4j.lab.WanLab;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -15,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -92,7 +94,7 @@ final class DemoCommand implements Callable<Integer> {
                     + " request 1 of the Fast Open run fetched the cookie)%n", requests, plainRepeat, fastOpenRepeat);
             return 0;
         } finally {
-            BenchReport.deleteTree(site);
+            deleteTree(site);
         }
     }
 
@@ -140,6 +142,14 @@ final class DemoCommand implements Callable<Integer> {
 
     private static double meanTtfb(List<Row> rows) {
         return rows.stream().mapToDouble(Row::ttfbMs).average().orElse(Double.NaN);
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        try (var paths = Files.walk(root)) {
+            for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(path);
+            }
+        }
     }
 
     private static String format(double millis) {

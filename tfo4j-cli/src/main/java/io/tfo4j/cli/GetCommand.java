@@ -3,7 +3,6 @@ package io.tfo4j.cli;
 import io.tfo4j.ClientOutcome;
 import io.tfo4j.FastOpenSocketFactory;
 import io.tfo4j.FastOpenSupport;
-import io.tfo4j.cli.peer.WarmUpServer;
 import okhttp3.ConnectionPool;
 import okhttp3.HttpUrl;
 import okhttp3.MediaType;

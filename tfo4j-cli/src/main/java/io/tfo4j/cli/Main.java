@@ -1,6 +1,5 @@
 package io.tfo4j.cli;
 
-import io.tfo4j.cli.peer.PeerCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -8,9 +7,11 @@ import picocli.CommandLine.Command;
 @Command(name = "tfo4j", mixinStandardHelpOptions = true, version = "tfo4j 0.1.0",
         description = {"TCP Fast Open for the JVM: probe this host, test it end to end, talk TCP and HTTP with Fast Open.",
                 "./tfo4j run [--listen PORTS] [--connect PORTS|all] -- COMMAND runs a program with the tfo4j agent"
-                        + " (./tfo4j run --help)."},
+                        + " (./tfo4j run --help).",
+                "./tfo4j bench latency|throughput|agent-cost measures Fast Open against the tools users would pick"
+                        + " instead (./tfo4j bench --help; module tfo4j-bench)."},
         subcommands = {DemoCommand.class, ProbeCommand.class, SelftestCommand.class, NcCommand.class, GetCommand.class,
-                ServeCommand.class, AgentCommand.class, BenchCommand.class, PeerCommand.class,
+                ServeCommand.class, AgentCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec

@@ -20,6 +20,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * unmodified Spring Boot jar, a few {@code curl --tcp-fastopen} fetches, and the agent's own report, read
  * live with {@code ./tfo4j agent --json} (from the same network namespace) and in its summary at exit,
  * shows SYN data from the second connection on. The launcher script runs as it is, in the lab's server host.
+ * No Maven dependency builds the CLI for it: the launcher builds what is missing or stale on first use, as
+ * for a user ({@link #launcherBuilt}); in the full build the CLI is already there (it comes earlier).
  */
 class RunCommandTest {
     private static final String SERVER = WanLab.SERVER_ADDRESS;
@@ -32,8 +34,17 @@ class RunCommandTest {
         return Path.of(System.getProperty("tfo4j.it.root", "..")).resolve("tfo4j").toAbsolutePath().normalize();
     }
 
+    /** Runs {@code ./tfo4j --version}, which builds the CLI and the agent first where they are missing or stale. */
+    private static void launcherBuilt() throws Exception {
+        Process version = new ProcessBuilder(launcher().toString(), "--version").redirectErrorStream(true).start();
+        String output = new String(version.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(version.waitFor(10, TimeUnit.MINUTES), "./tfo4j --version finished");
+        assertEquals(0, version.exitValue(), "./tfo4j --version: " + output);
+    }
+
     @Test
     void anUnmodifiedSpringBootJarUnderTfo4jRunReportsSynDataFromTheSecondConnection() throws Exception {
+        launcherBuilt();
         List<String> run = List.of(launcher().toString(), "run", "--listen", Integer.toString(PORT), "--",
                 JavaProgram.java25(), "-jar", JavaProgram.springBootJar().toString(), "--server.address=" + SERVER);
         Path output = Files.createTempFile("tfo4j-run-", ".log");

@@ -1,0 +1,332 @@
+package io.tfo4j.bench;
+
+import io.tfo4j.FastOpenSupport;
+import org.HdrHistogram.Histogram;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/** The files {@code tfo4j bench} writes: a Markdown report, a CSV and an SVG chart. */
+final class BenchReport {
+    /** Twelve distinct colours, one per pair (the latency chart has up to twelve). */
+    private static final String[] COLORS = {"#1b6ca8", "#9bbfe0", "#e07a1f", "#7a7a7a", "#3a9d5d", "#b5475c",
+            "#6a3d9a", "#f2c12e", "#17becf", "#8c564b", "#e377c2", "#2f2f2f"};
+
+    private BenchReport() {
+    }
+
+    /**
+     * One pair at one RTT: percentiles of time to first byte in milliseconds, or why it was not measured.
+     *
+     * @param fastOpenAtServer connections the server's kernel took with SYN data (TCPFastOpenPassive), of
+     *                         {@code connections} made in all (warm-up included)
+     */
+    record LatencyRow(String pair, String client, double rttMs, long count, double p50, double p90, double p99,
+                      double mean, long fastOpenAtServer, int connections, String skipped, String error) {
+        static LatencyRow measured(LatencyPair pair, double rttMs, Histogram h, long fastOpenAtServer, int connections) {
+            return new LatencyRow(pair.name(), pair.client(), rttMs, h.getTotalCount(), h.getValueAtPercentile(50) / 1e3,
+                    h.getValueAtPercentile(90) / 1e3, h.getValueAtPercentile(99) / 1e3, h.getMean() / 1e3,
+                    fastOpenAtServer, connections, null, null);
+        }
+
+        static LatencyRow skipped(LatencyPair pair, double rttMs, String why) {
+            return new LatencyRow(pair.name(), pair.client(), rttMs, 0, 0, 0, 0, 0, 0, 0, why, null);
+        }
+
+        static LatencyRow failed(LatencyPair pair, double rttMs, String error) {
+            return new LatencyRow(pair.name(), pair.client(), rttMs, 0, 0, 0, 0, 0, 0, 0, null, error);
+        }
+
+        boolean measured() {
+            return skipped == null && error == null;
+        }
+    }
+
+    /**
+     * One target in one round of {@code bench throughput}.
+     *
+     * @param synData  measured requests whose SYN data the server acknowledged (the client's TCP_INFO)
+     * @param passive  the server kernel's TCPFastOpenPassive over the whole run, warm-up included
+     */
+    record ThroughputRow(String target, int round, double rps, long requests, long errors,
+                         long synData, long passive, String error) {
+        static ThroughputRow failed(String target, int round, String why) {
+            return new ThroughputRow(target, round, 0, 0, 0, 0, 0, why);
+        }
+    }
+
+    static void writeThroughput(Path dir, List<ThroughputRow> rows, int seconds, int warmup, int threads, boolean pinned,
+                                double took) throws IOException {
+        List<String> targets = rows.stream().map(ThroughputRow::target).distinct().toList();
+        int rounds = rows.stream().mapToInt(ThroughputRow::round).max().orElse(0);
+        double nginx = mean(rows, targets.stream().filter(t -> t.startsWith("nginx")).findFirst().orElse(""));
+        StringBuilder md = new StringBuilder("# tfo4j bench throughput\n\n");
+        md.append("Connection-per-request rate on loopback in a private network namespace (`tcp_fastopen=3`): every request a\n")
+                .append("new connection from `tfo4j peer load` (tfo4j's dialer, Fast Open on, ").append(threads)
+                .append(" threads), GET of the same 600-byte page, ").append(seconds).append(" s measured after ")
+                .append(warmup).append(" s of warm-up, targets interleaved over ").append(rounds).append(" rounds. ")
+                .append(pinned ? "Each server is pinned to CPU 1 and the load generator to CPU 0."
+                        : "Not pinned (fewer than 2 CPUs, or no taskset).")
+                .append(" \"SYN data\" is the share of measured requests whose SYN data the server acknowledged (client TCP_INFO).\n\n");
+        md.append("Machine: ").append(machine()).append(". Took ").append(number(Math.round(took))).append(" s.\n\n");
+        md.append("| server | requests/s (mean) | per round | vs nginx | SYN data |\n|---|---:|---|---:|---:|\n");
+        StringBuilder csv = new StringBuilder("target,round,rps,requests,errors,syn_data,server_fast_open,note\n");
+        for (String target : targets) {
+            List<ThroughputRow> mine = rows.stream().filter(r -> r.target().equals(target)).toList();
+            List<ThroughputRow> ok = mine.stream().filter(r -> r.error() == null).toList();
+            String perRound = String.join(", ", mine.stream().map(r -> r.error() == null
+                    ? String.format(Locale.ROOT, "%.0f", r.rps()) : "failed").toList());
+            if (ok.isEmpty()) {
+                md.append("| ").append(target).append(" | ").append(mine.getFirst().error().replace("|", "/")).append(" | | | |\n");
+            } else {
+                double mean = mean(rows, target);
+                long requests = ok.stream().mapToLong(ThroughputRow::requests).sum();
+                long synData = ok.stream().mapToLong(ThroughputRow::synData).sum();
+                md.append(String.format(Locale.ROOT, "| %s | %.0f | %s | %s | %.0f%% |%n", target, mean, perRound,
+                        nginx > 0 ? String.format(Locale.ROOT, "%.2f", mean / nginx) : "n/a",
+                        requests == 0 ? 0.0 : 100.0 * synData / requests));
+            }
+            for (ThroughputRow row : mine) {
+                csv.append(String.format(Locale.ROOT, "%s,%d,%.1f,%d,%d,%d,%d,%s%n", csvField(row.target()), row.round(),
+                        row.rps(), row.requests(), row.errors(), row.synData(), row.passive(),
+                        row.error() == null ? "" : csvField(row.error())));
+            }
+        }
+        List<String> failures = rows.stream().filter(r -> r.error() != null)
+                .map(r -> "- round " + r.round() + ", " + r.target() + ": " + r.error()).toList();
+        if (!failures.isEmpty()) {
+            md.append("\nProblems:\n\n").append(String.join("\n", failures)).append('\n');
+        }
+        Files.writeString(dir.resolve("throughput.md"), md);
+        Files.writeString(dir.resolve("throughput.csv"), csv);
+        Files.writeString(dir.resolve("throughput.svg"), throughputChart(rows, targets));
+    }
+
+    private static double mean(List<ThroughputRow> rows, String target) {
+        return rows.stream().filter(r -> r.target().equals(target) && r.error() == null)
+                .mapToDouble(ThroughputRow::rps).average().orElse(0);
+    }
+
+    /** Horizontal bars: each server's mean requests per second. */
+    static String throughputChart(List<ThroughputRow> rows, List<String> targets) {
+        int width = 900;
+        int left = 260;
+        int barArea = width - left - 90;
+        int rowHeight = 34;
+        int height = 60 + rowHeight * targets.size();
+        double max = targets.stream().mapToDouble(t -> mean(rows, t)).max().orElse(1);
+        StringBuilder svg = new StringBuilder();
+        svg.append("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"").append(width).append("\" height=\"").append(height)
+                .append("\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n");
+        svg.append("<text x=\"10\" y=\"22\" font-size=\"15\">Connection-per-request rate on loopback (requests/s, mean of rounds)</text>\n");
+        for (int i = 0; i < targets.size(); i++) {
+            double mean = mean(rows, targets.get(i));
+            double w = max <= 0 ? 0 : mean / max * barArea;
+            int y = 40 + i * rowHeight;
+            svg.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>%n", left - 8, y + 17,
+                    escape(targets.get(i))));
+            svg.append(String.format(Locale.ROOT, "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"24\" fill=\"%s\"/>%n",
+                    left, y, w, COLORS[i % COLORS.length]));
+            svg.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\">%s</text>%n", left + w + 6, y + 17,
+                    mean > 0 ? String.format(Locale.ROOT, "%.0f", mean) : "n/a"));
+        }
+        svg.append("</svg>\n");
+        return svg.toString();
+    }
+
+    /** A number without trailing ".0". */
+    static String number(double value) {
+        return value == Math.rint(value) ? Long.toString((long) value) : String.format(Locale.ROOT, "%.1f", value);
+    }
+
+    /** What this report was measured on: kernel, CPU, JDK, date. */
+    static String machine() {
+        String cpu = "unknown CPU";
+        try {
+            cpu = Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
+                    .findFirst().map(l -> l.substring(l.indexOf(':') + 1).trim()).orElse(cpu);
+        } catch (IOException e) {
+            // keep "unknown CPU"
+        }
+        FastOpenSupport host = FastOpenSupport.current();
+        return host.osName() + " " + host.kernelRelease() + ", " + Runtime.getRuntime().availableProcessors() + " x "
+                + cpu + ", JDK " + Runtime.version() + " (" + System.getProperty("java.vendor") + "), "
+                + Instant.now().truncatedTo(ChronoUnit.SECONDS);
+    }
+
+    static void writeLatency(Path dir, List<LatencyRow> rows, int requests, int warmup, double seconds) throws IOException {
+        StringBuilder md = new StringBuilder();
+        md.append("# tfo4j bench latency\n\n");
+        md.append("Time to first byte of repeat connections, each request on a new connection, across an emulated link\n")
+                .append("(two network namespaces joined by tfo4j-lab's delay line). ").append(requests)
+                .append(" measured requests per pair and RTT after ").append(warmup)
+                .append(" unmeasured ones (the first fetches the Fast Open cookie).\n")
+                .append("The floor is 1.0 RTT with Fast Open and 2.0 without. \"server TFO\" is the server kernel's")
+                .append(" TCPFastOpenPassive count over all the pair's connections.\n\n");
+        md.append("Machine: ").append(machine()).append(". Took ").append(number(Math.round(seconds))).append(" s.\n\n");
+        md.append("| pair | RTT ms | n | p50 ms | p90 ms | p99 ms | p50 / RTT | p90 / RTT | p99 / RTT | server TFO |\n");
+        md.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        StringBuilder csv = new StringBuilder("pair,client,rtt_ms,n,p50_ms,p90_ms,p99_ms,mean_ms,p50_rtt,p90_rtt,p99_rtt,"
+                + "server_fast_open,connections,note\n");
+        for (LatencyRow row : rows) {
+            if (!row.measured()) {
+                String note = row.skipped() != null ? "skipped: " + row.skipped() : "failed: " + row.error();
+                md.append("| ").append(row.pair()).append(" | ").append(number(row.rttMs())).append(" | ")
+                        .append(note.replace("|", "/")).append(" |||||||||\n");
+                csv.append(csvField(row.pair())).append(',').append(csvField(row.client())).append(',')
+                        .append(number(row.rttMs())).append(",,,,,,,,,,,").append(csvField(note)).append('\n');
+                continue;
+            }
+            md.append(String.format(Locale.ROOT, "| %s | %s | %d | %.1f | %.1f | %.1f | %.3f | %.3f | %.3f | %d of %d |%n",
+                    row.pair(), number(row.rttMs()), row.count(), row.p50(), row.p90(), row.p99(),
+                    row.p50() / row.rttMs(), row.p90() / row.rttMs(), row.p99() / row.rttMs(), row.fastOpenAtServer(),
+                    row.connections()));
+            csv.append(String.format(Locale.ROOT, "%s,%s,%s,%d,%.3f,%.3f,%.3f,%.3f,%.4f,%.4f,%.4f,%d,%d,%n",
+                    csvField(row.pair()), csvField(row.client()), number(row.rttMs()), row.count(), row.p50(), row.p90(),
+                    row.p99(), row.mean(), row.p50() / row.rttMs(), row.p90() / row.rttMs(), row.p99() / row.rttMs(),
+                    row.fastOpenAtServer(), row.connections()));
+        }
+        md.append("\nWhat each client's time to first byte spans:\n\n");
+        Set<String> seen = new LinkedHashSet<>();
+        for (LatencyRow row : rows) {
+            if (seen.add(row.pair())) {
+                md.append("- ").append(row.pair()).append(": ").append(row.client()).append('\n');
+            }
+        }
+        Files.writeString(dir.resolve("latency.md"), md);
+        Files.writeString(dir.resolve("latency.csv"), csv);
+        Files.writeString(dir.resolve("latency.svg"), latencyChart(rows));
+    }
+
+    private static String csvField(String text) {
+        return text.contains(",") || text.contains("\"") ? "\"" + text.replace("\"", "\"\"") + "\"" : text;
+    }
+
+    /**
+     * Grouped bars: for each RTT, each pair's p50 as a multiple of the RTT with a whisker up to its p90, the
+     * 1.0 (Fast Open) and 2.0 (plain TCP) floors marked. Each pair has its own colour and number: the number
+     * under its bars and in the legend below the plot (two columns), the p50 inside the bar's top. A pair not
+     * measured at an RTT shows "n/a" in its place.
+     */
+    static String latencyChart(List<LatencyRow> rows) {
+        List<Double> rtts = rows.stream().map(LatencyRow::rttMs).distinct().sorted().toList();
+        List<String> pairs = rows.stream().map(LatencyRow::pair).distinct().toList();
+        int width = 1000;
+        int left = 50;
+        int right = 110; // room for the floors' names
+        int top = 74; // the title, and room for the labels of whiskers cut at the top
+        int plotHeight = 320;
+        int plotWidth = width - left - right;
+        int legendRows = (pairs.size() + 1) / 2;
+        int legendTop = top + plotHeight + 52;
+        int height = legendTop + legendRows * 18 + 12;
+        // Up to the highest p90, in steps of 0.5, from 3 to 4 RTT: higher whiskers are cut, their p90 written above.
+        double highest = rows.stream().filter(LatencyRow::measured).mapToDouble(r -> r.p90() / r.rttMs()).max().orElse(0);
+        double yMax = Math.min(4.0, Math.max(3.0, Math.ceil(highest * 2) / 2));
+        double groupWidth = (double) plotWidth / Math.max(1, rtts.size());
+        double slot = groupWidth * 0.9 / Math.max(1, pairs.size());
+        double barWidth = slot * 0.8;
+        StringBuilder svg = new StringBuilder();
+        svg.append("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"").append(width).append("\" height=\"").append(height)
+                .append("\" font-family=\"sans-serif\" font-size=\"12\">\n");
+        svg.append("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n");
+        svg.append("<text x=\"").append(left).append("\" y=\"22\" font-size=\"15\">Time to first byte of repeat"
+                + " connections, in round trips</text>\n");
+        svg.append("<text x=\"").append(left).append("\" y=\"40\" fill=\"#444\">bar: p50 (its value inside);"
+                + " whisker: p90; number under a bar: the pair in the legend</text>\n");
+        for (double y = 0; y <= yMax + 1e-9; y += 0.5) {
+            double py = top + plotHeight - y / yMax * plotHeight;
+            boolean floor = y == 1.0 || y == 2.0;
+            svg.append(String.format(Locale.ROOT, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"%s\"%s/>%n",
+                    left, py, left + plotWidth, py, floor ? "#444" : "#ddd", floor ? " stroke-dasharray=\"6 4\"" : ""));
+            svg.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%.1f</text>%n",
+                    left - 6, py + 4, y));
+            if (floor) {
+                svg.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%.1f\" fill=\"#444\">%s</text>%n",
+                        left + plotWidth + 6, py + 4, y == 1.0 ? "Fast Open floor" : "plain TCP floor"));
+            }
+        }
+        for (int g = 0; g < rtts.size(); g++) {
+            double gx = left + g * groupWidth + groupWidth * 0.05;
+            double rtt = rtts.get(g);
+            for (int p = 0; p < pairs.size(); p++) {
+                String pair = pairs.get(p);
+                LatencyRow row = rows.stream().filter(r -> r.pair().equals(pair) && r.rttMs() == rtt).findFirst().orElse(null);
+                double x = gx + p * slot + (slot - barWidth) / 2;
+                double centre = x + barWidth / 2;
+                svg.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" font-size=\"9\" text-anchor=\"middle\">%d</text>%n",
+                        centre, top + plotHeight + 11, p + 1));
+                if (row == null || !row.measured()) {
+                    svg.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" font-size=\"9\" text-anchor=\"middle\">n/a</text>%n",
+                            centre, top + plotHeight - 4));
+                    continue;
+                }
+                double p50 = row.p50() / rtt;
+                double p90 = row.p90() / rtt;
+                double y50 = top + plotHeight - Math.min(p50, yMax) / yMax * plotHeight;
+                double y90 = top + plotHeight - Math.min(p90, yMax) / yMax * plotHeight;
+                String color = COLORS[p % COLORS.length];
+                svg.append(String.format(Locale.ROOT, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\">"
+                                + "<title>%d %s at %s ms: p50 %.1f ms = %.2f RTT, p90 %.1f ms = %.2f RTT</title></rect>%n",
+                        x, y50, barWidth, top + plotHeight - y50, color, p + 1, escape(pair), number(rtt), row.p50(), p50,
+                        row.p90(), p90));
+                // The whisker, p50 to p90, with a cap; dark so that it shows on every colour and on white.
+                double cap = Math.min(4, barWidth / 2);
+                svg.append(String.format(Locale.ROOT, "<path d=\"M%.1f %.1fV%.1fM%.1f %.1fH%.1f\" stroke=\"#222\" stroke-width=\"1.2\" fill=\"none\"/>%n",
+                        centre, y50, y90, centre - cap, y90, centre + cap));
+                if (p90 > yMax) {
+                    // Cut at the top: the p90 written above the plot, neighbours' labels at two heights.
+                    svg.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" font-size=\"8\" text-anchor=\"middle\">\u2191%.1f</text>%n",
+                            centre, top - 3 - (p % 2) * 9, p90));
+                }
+                // The p50 inside the top of its bar (there is no whisker there), or above the whisker on a short bar.
+                boolean inside = top + plotHeight - y50 >= 14;
+                svg.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"8\" text-anchor=\"middle\" fill=\"%s\">%.2f</text>%n",
+                        centre, inside ? y50 + 10 : y90 - 3, inside && dark(color) ? "white" : "#222", p50));
+            }
+            svg.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s ms RTT</text>%n",
+                    left + g * groupWidth + groupWidth / 2, top + plotHeight + 30, number(rtt)));
+        }
+        int columnWidth = (width - left) / 2;
+        for (int p = 0; p < pairs.size(); p++) {
+            int x = left + (p / legendRows) * columnWidth;
+            int y = legendTop + (p % legendRows) * 18;
+            svg.append(String.format(Locale.ROOT, "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"12\" fill=\"%s\"/>"
+                    + "<text x=\"%d\" y=\"%d\">%d. %s</text>%n", x, y, COLORS[p % COLORS.length], x + 18, y + 10, p + 1,
+                    escape(pairs.get(p))));
+        }
+        svg.append("</svg>\n");
+        return svg.toString();
+    }
+
+    /** Whether white text reads better than black on {@code color} (#rrggbb): its relative luminance is low. */
+    private static boolean dark(String color) {
+        int rgb = Integer.parseInt(color.substring(1), 16);
+        double luminance = 0.2126 * (rgb >> 16) + 0.7152 * ((rgb >> 8) & 0xff) + 0.0722 * (rgb & 0xff);
+        return luminance < 140;
+    }
+
+    private static String escape(String text) {
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
+    }
+
+    static void deleteTree(Path root) throws IOException {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (var paths = Files.walk(root)) {
+            for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(path);
+            }
+        }
+    }
+}
