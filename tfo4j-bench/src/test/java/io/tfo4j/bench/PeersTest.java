@@ -2,8 +2,8 @@ package io.tfo4j.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tfo4j.FastOpenCounters;
-import io.tfo4j.http.FastOpenFileServer;
-import io.tfo4j.lab.ServerWarmUp;
+import io.tfo4j.lab.JvmLauncher;
+import io.tfo4j.lab.Processes;
 import io.tfo4j.lab.WanLab;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -144,13 +144,15 @@ class PeersTest {
     @Test
     void nettyClientAgainstServeFastOpenSendsTheRequestInTheSynFromTheSecondConnection(@TempDir Path site) throws Exception {
         Files.writeString(site.resolve("index.html"), "<p>hello from tfo4j serve</p>\n");
-        // What tfo4j serve --fastopen runs, in this JVM on the server host: no need for the user CLI here.
-        try (FastOpenFileServer serve = hosts.server().call(() -> FastOpenFileServer.builder(site).bind(SERVER)
-                .port(SERVE_PORT).fastOpen(256).start())) {
+        // What tfo4j serve --fastopen runs, in a JVM of its own on the server host: no need for the user CLI here.
+        Process serve = hosts.server().command(JvmLauncher.command(List.of(), System.getProperty("java.class.path"),
+                FileServerMain.class.getName(), List.of(site.toString(), SERVER, Integer.toString(SERVE_PORT)))
+                .toArray(String[]::new)).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        try {
+            DelayedHosts.awaitListening(hosts.server(), SERVE_PORT);
             String url = "http://" + SERVER + ":" + SERVE_PORT + "/index.html";
-            // Warm the server up from its own host first (as bench latency does), so the timed requests see a warm server.
+            // Warm the server's JVM up from its own host first, so the timed requests see a warm server.
             assertEquals(200, hosts.server().call(() -> plainGet(url)), "warm-up request");
-            hosts.server().call(() -> ServerWarmUp.run(url));
             FastOpenCounters before = hosts.server().call(FastOpenCounters::read);
             List<JsonNode> lines = runClient("peer", "netty-client", "--count", "3", "--json", url);
             hosts.report("tfo4j peer netty-client -> FastOpenFileServer (tfo4j serve --fastopen)", lines);
@@ -159,6 +161,8 @@ class PeersTest {
             assertEquals(List.of(false, true, true), field(lines, "synData"));
             assertEquals(2, hosts.server().call(FastOpenCounters::read).minus(before).passive(), "TCPFastOpenPassive");
             hosts.assertRoundTrips(lines);
+        } finally {
+            Processes.stop(serve);
         }
     }
 
