@@ -60,7 +60,9 @@ final class DelayedHosts implements AutoCloseable {
         assertTwoRoundTrips(lines.subList(0, 1));
         for (int i = 1; i < lines.size(); i++) {
             double later = lines.get(i).get("ttfbMs").asDouble() / rttMs;
-            assertTrue(later >= 0.9 && later < 1.5, "connection " + (i + 1) + " took " + later + " RTT, expected about 1");
+            // Below 1.9, where every connection that waits for the handshake lies: the saved round trip, with the
+            // margin a loaded 2-core machine needs (the kernel counters already proved the SYN carried data).
+            assertTrue(later >= 0.9 && later < 1.9, "connection " + (i + 1) + " took " + later + " RTT, expected about 1");
         }
     }
 
@@ -68,8 +70,9 @@ final class DelayedHosts implements AutoCloseable {
     void assertTwoRoundTrips(List<JsonNode> lines) {
         for (int i = 0; i < lines.size(); i++) {
             double rtts = lines.get(i).get("ttfbMs").asDouble() / rttMs;
-            // Upper bound with room for a JVM still warming up on its first connection.
-            assertTrue(rtts >= 1.9 && rtts < 3.0, "connection " + (i + 1) + " took " + rtts + " RTT, expected about 2");
+            // The lower bound is the point; the upper one only catches a retransmission (1 s), with room for a
+            // cold JVM on a loaded machine.
+            assertTrue(rtts >= 1.9 && rtts < 6.0, "connection " + (i + 1) + " took " + rtts + " RTT, expected about 2");
         }
     }
 
