@@ -72,6 +72,34 @@ class FastOpenSupportTest {
         }
     }
 
+    /**
+     * enableServer sets TCP_FASTOPEN even where the server bit is off, because the kernel checks the bit on
+     * every SYN: once it is set, the same listener accepts data in the SYN (TCP_INFO and the counter say so).
+     */
+    @Test
+    void listenerEnabledBeforeTheServerBitAcceptsSynDataOnceItIsSet() throws Exception {
+        try (TwoHosts hosts = TwoHosts.create(1, 1)) {
+            ServerSocketChannel listener = hosts.server.call(() -> {
+                ServerSocketChannel channel = ServerSocketChannel.open();
+                channel.bind(new java.net.InetSocketAddress(TwoHosts.serverAddress(), 0));
+                FastOpenStatus status = FastOpen.enableServer(channel, 8);
+                assertFalse(status.active(), status.toString());
+                assertTrue(status.reason().contains("server bit 0x2"), status.reason());
+                return channel;
+            });
+            hosts.server.setSysctl("net/ipv4/tcp_fastopen", "3");
+            try (DigestServer server = new DigestServer(hosts.server, listener.socket())) {
+                FastOpenCounters before = hosts.server.call(FastOpenCounters::read);
+                for (int i = 0; i < 2; i++) {
+                    hosts.client.call(() -> DigestServer.send(FastOpenDialer.create(), server.address(), new byte[] {1, 2, 3}));
+                }
+                assertFalse(server.next().outcome().synData(), "first connection: asks for a cookie");
+                assertTrue(server.next().outcome().synData(), "second connection: data in the SYN");
+                assertEquals(1, hosts.server.call(FastOpenCounters::read).minus(before).passive());
+            }
+        }
+    }
+
     /** A socket is judged by its own namespace's sysctl, also from a thread in another namespace. */
     @Test
     void socketsAreJudgedByTheirOwnNamespace() throws Exception {
