@@ -84,8 +84,11 @@ public record ClientOutcome(Result result, String reason, TcpInfo tcpInfo) {
         return result == Result.SYN_DATA_ACKED;
     }
 
-    /** True when Fast Open was tried: the SYN asked for a cookie or carried data. */
+    /**
+     * True when a Fast Open SYN has left: it asked for a cookie or carried data, whatever became of it.
+     * False for {@link Result#PENDING} (the SYN has not left yet) and {@link Result#NOT_ATTEMPTED}.
+     */
     public boolean attempted() {
-        return result != Result.NOT_ATTEMPTED;
+        return result != Result.NOT_ATTEMPTED && result != Result.PENDING;
     }
 }

@@ -80,17 +80,13 @@ public final class FastOpen {
 
     private static FastOpenStatus enableServer(int fd, int queueLength) throws SyscallException {
         FastOpenSupport support = FastOpenSupport.forSocket(fd);
-        if (Boolean.getBoolean(FastOpenSupport.DISABLE_PROPERTY)) {
-            return FastOpenStatus.off("switched off by the system property " + FastOpenSupport.DISABLE_PROPERTY
-                    + "=true", "remove -D" + FastOpenSupport.DISABLE_PROPERTY + "=true");
-        }
-        if (!support.socketOptions().getOrDefault("TCP_FASTOPEN", false)) {
-            return FastOpenStatus.off(support.server());
+        if (support.disabledByProperty() || !support.knows(FastOpenSupport.TcpOption.TCP_FASTOPEN)) {
+            return support.server();
         }
         // Set even when the sysctl lacks the server bit: the kernel checks the bit on every SYN, so the
         // listener starts accepting Fast Open as soon as an administrator sets it.
         Linux.setIntOption(fd, Linux.IPPROTO_TCP, Linux.TCP_FASTOPEN, "TCP_FASTOPEN", queueLength);
-        return support.server().available() ? FastOpenStatus.on() : FastOpenStatus.off(support.server());
+        return support.server();
     }
 
     private static void requireQueueLength(int queueLength) {
@@ -112,8 +108,8 @@ public final class FastOpen {
 
     private static FastOpenStatus serverStatus(int fd) throws SyscallException {
         FastOpenSupport support = FastOpenSupport.forSocket(fd);
-        if (!support.socketOptions().getOrDefault("TCP_FASTOPEN", false) || support.disabledByProperty()) {
-            return FastOpenStatus.off(support.server());
+        if (support.disabledByProperty() || !support.knows(FastOpenSupport.TcpOption.TCP_FASTOPEN)) {
+            return support.server();
         }
         int queueLength = Linux.getIntOption(fd, Linux.IPPROTO_TCP, Linux.TCP_FASTOPEN, "TCP_FASTOPEN");
         boolean allListeners = support.sysctlBits().contains(FastOpenSupport.SysctlBit.SERVER_ALL_LISTENERS);
@@ -121,7 +117,7 @@ public final class FastOpen {
             return FastOpenStatus.off("TCP_FASTOPEN is not set on this listener",
                     "call FastOpen.enableServer(listener, 256)");
         }
-        return support.server().available() ? FastOpenStatus.on() : FastOpenStatus.off(support.server());
+        return support.server();
     }
 
     /**
@@ -175,7 +171,7 @@ public final class FastOpen {
      */
     static FastOpenStatus enableClient(int fd) throws SyscallException {
         if (!Linux.available() || Boolean.getBoolean(FastOpenSupport.DISABLE_PROPERTY)) {
-            return FastOpenStatus.off(FastOpenSupport.forSocket(fd).client());
+            return FastOpenSupport.forSocket(fd).client();
         }
         try {
             Linux.setIntOption(fd, Linux.IPPROTO_TCP, Linux.TCP_FASTOPEN_CONNECT, "TCP_FASTOPEN_CONNECT", 1);
@@ -193,16 +189,16 @@ public final class FastOpen {
     /** The kernel refused TCP_FASTOPEN_CONNECT: the probe says why, probed again if it expected success. */
     private static FastOpenStatus refused(int fd) {
         FastOpenSupport support = FastOpenSupport.forSocket(fd);
-        if (support.client().available()) {
-            // The sysctl changed since the probe.
-            FastOpenSupport.forgetNamespaceOf(fd);
+        if (support.client().active()) {
+            // The sysctl changed since it was cached.
+            SocketNamespaces.forgetNamespaceOf(fd);
             support = FastOpenSupport.forSocket(fd);
         }
-        if (support.client().available()) {
+        if (support.client().active()) {
             return FastOpenStatus.off("the kernel refused TCP_FASTOPEN_CONNECT although the probe allows it",
                     "run ./tfo4j probe and compare with the kernel's net.ipv4.tcp_fastopen");
         }
-        return FastOpenStatus.off(support.client());
+        return support.client();
     }
 
     /** Whether a client channel has Fast Open switched on, and if not why not. */
@@ -217,8 +213,8 @@ public final class FastOpen {
 
     static FastOpenStatus clientStatus(int fd) throws SyscallException {
         FastOpenSupport support = FastOpenSupport.forSocket(fd);
-        if (!support.client().available()) {
-            return FastOpenStatus.off(support.client());
+        if (!support.client().active()) {
+            return support.client();
         }
         int on = Linux.getIntOption(fd, Linux.IPPROTO_TCP, Linux.TCP_FASTOPEN_CONNECT, "TCP_FASTOPEN_CONNECT");
         return on != 0 ? FastOpenStatus.on() : FastOpenStatus.off("Fast Open was not enabled on this socket",

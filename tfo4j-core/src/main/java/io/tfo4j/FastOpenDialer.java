@@ -57,7 +57,7 @@ public final class FastOpenDialer {
 
     /** Whether the next dial from this thread's network namespace will try Fast Open. */
     public boolean willTryFastOpen() {
-        return fastOpen && FastOpenSupport.current().client().available();
+        return fastOpen && FastOpenSupport.current().client().active();
     }
 
     /** Like {@link #dial(SocketAddress, ByteBuffer)}. */

@@ -221,6 +221,54 @@ class DeferredConnectTest {
         assertTrue(System.nanoTime() - started < TimeUnit.SECONDS.toNanos(5), "both gave up after about 300 ms");
     }
 
+    /**
+     * startHandshake on a connection whose SYN has left changes nothing: the kernel answers the zero-length
+     * send with EAGAIN and sends no second SYN. A server that drops SYNs to port 9 (so the handshake stays
+     * open) counts them with nftables; the only other SYNs are the kernel's own retransmissions.
+     */
+    @Test
+    void startHandshakeOnASynAlreadySentChangesNothing() throws Exception {
+        assumeTrue(Files.isExecutable(Path.of("/usr/sbin/nft")), "skipped: nftables is not installed");
+        InetSocketAddress silent;
+        try (GreetingServer server = new GreetingServer()) {
+            hosts.client.call(() -> greetingSession(server.address(), false));
+            server.nextOutcome();
+            silent = new InetSocketAddress(server.address().getAddress(), 9);
+        }
+        nft("add table ip count9; add chain ip count9 input { type filter hook input priority 0; };"
+                + " add rule ip count9 input tcp dport 9 tcp flags syn counter drop");
+
+        try (SocketChannel channel = hosts.client.call(SocketChannel::open)) {
+            assertTrue(FastOpen.enableClient(channel).active());
+            assertTrue(channel.connect(silent), "deferred: the cookie is cached for the address");
+            assertEquals(0, synsToPort9(), "a deferred connect sends nothing");
+
+            FastOpen.startHandshake(channel);
+            assertEquals(1 + TcpInfo.of(channel).totalRetrans(), synsToPort9(), "startHandshake sent the SYN");
+
+            assertEquals(-Errno.EAGAIN, Linux.sendNonBlocking(FileDescriptors.of(channel), null, 0, 0),
+                    "the kernel's answer to a zero-length send on a SYN already sent");
+            FastOpen.startHandshake(channel);
+            TcpInfo info = TcpInfo.of(channel);
+            assertEquals(TcpState.SYN_SENT, info.state());
+            assertEquals(1 + info.totalRetrans(), synsToPort9(), "no SYN but the kernel's retransmissions");
+        }
+    }
+
+    private void nft(String script) throws Exception {
+        Process nft = hosts.server.command("nft", script).redirectErrorStream(true).start();
+        assertEquals(0, nft.waitFor(), new String(nft.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+    }
+
+    private long synsToPort9() throws Exception {
+        Process nft = hosts.server.command("nft", "list chain ip count9 input").redirectErrorStream(true).start();
+        String listing = new String(nft.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, nft.waitFor(), listing);
+        java.util.regex.Matcher counter = java.util.regex.Pattern.compile("counter packets (\\d+)").matcher(listing);
+        assertTrue(counter.find(), listing);
+        return Long.parseLong(counter.group(1));
+    }
+
     @Test
     void closedPortWithCachedCookieGivesConnectException() throws Exception {
         InetSocketAddress closedAddress;

@@ -28,9 +28,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The four-way matrix: a client host that can or cannot do Fast Open, against a Fast Open listener on a
  * capable host, a Fast Open listener on a host without the server bit, and a listener that never set
- * TCP_FASTOPEN; through the channel path, the dialer and the socket factory. Each case makes three
- * connections on a fresh pair of namespaces (so no cookie is cached at the start): two small requests and
- * one of 100 KB, far more than a SYN holds. Every byte is checked by digest, and whether Fast Open was used
+ * TCP_FASTOPEN; through the channel path, the dialer, the socket factory and plain java.net sockets. Each
+ * case makes three connections on a fresh pair of namespaces (so no cookie is cached at the start): two
+ * small requests and one of 100 KB, far more than a SYN holds. Every byte is checked by digest, and whether Fast Open was used
  * is asserted from TCP_INFO on both ends and from both namespaces' kernel counters: it must be used exactly
  * when both sides can and a cookie is cached, i.e. from the second connection on.
  */
@@ -71,7 +71,12 @@ class FastOpenMatrixTest {
         /** FastOpenDialer; ServerSocketChannel + FastOpen.enableServer before bind. */
         DIALER,
         /** FastOpenSocketFactory; FastOpenServerSocketFactory (or a plain java.net.ServerSocket). */
-        SOCKET_FACTORY
+        SOCKET_FACTORY,
+        /**
+         * A plain {@code new Socket()} with FastOpen.enableClient before connect; a plain {@code new
+         * ServerSocket()} with FastOpen.enableServer (both reach the descriptor through --add-opens).
+         */
+        PLAIN_SOCKET
     }
 
     static Stream<Arguments> cases() {
@@ -171,6 +176,14 @@ class FastOpenMatrixTest {
                 channel.bind(bindAddress);
                 return channel.socket();
             }
+            case PLAIN_SOCKET -> {
+                ServerSocket socket = new ServerSocket();
+                if (serverKind.enablesFastOpen) {
+                    assertServerStatus(serverKind, FastOpen.enableServer(socket, 16));
+                }
+                socket.bind(bindAddress);
+                return socket;
+            }
             default -> {
                 ServerSocket socket = serverKind.enablesFastOpen
                         ? new FastOpenServerSocketFactory().createServerSocket() : new ServerSocket();
@@ -214,6 +227,17 @@ class FastOpenMatrixTest {
             }
             case DIALER -> {
                 return DigestServer.send(FastOpenDialer.create(), server, payload);
+            }
+            case PLAIN_SOCKET -> {
+                try (Socket socket = new Socket()) {
+                    FastOpenStatus status = FastOpen.enableClient(socket);
+                    assertEquals(FastOpenSupport.current().client().active(), status.active(), status.toString());
+                    socket.connect(server);
+                    OutputStream out = socket.getOutputStream();
+                    out.write(payload);
+                    socket.shutdownOutput();
+                    return DigestServer.readReply(socket.getInputStream(), ClientOutcome.of(socket));
+                }
             }
             default -> {
                 // A long first-write window: the SYN must wait for this write even on a slow machine

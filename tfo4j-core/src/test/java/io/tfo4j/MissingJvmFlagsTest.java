@@ -42,7 +42,7 @@ class MissingJvmFlagsTest {
         String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertEquals(0, process.exitValue(), output);
         String exports = "--add-exports java.base/sun.nio.ch=ALL-UNNAMED";
-        assertTrue(output.contains("client: Verdict[available=false"), output);
+        assertTrue(output.contains("client: FastOpenStatus[active=false"), output);
         assertTrue(output.contains("remedy=start the JVM with " + exports), output);
         assertTrue(output.contains("enableClient(channel): FastOpenStatus[active=false"), output);
         assertTrue(output.contains("TcpInfo.of(channel): tfo4j cannot read a channel's file descriptor: add the JVM flag "

@@ -1,5 +1,6 @@
 package io.tfo4j.cli;
 
+import io.tfo4j.FastOpenStatus;
 import io.tfo4j.FastOpenSupport;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -31,16 +32,25 @@ final class ProbeCommand implements Callable<Integer> {
         report.put("sysctlBits", support.sysctlBits().stream().map(Enum::name).toList());
         report.put("blackholeTimeoutSec", support.blackholeTimeoutSeconds().isPresent()
                 ? support.blackholeTimeoutSeconds().getAsInt() : null);
-        report.put("socketOptions", support.socketOptions());
+        report.put("socketOptions", socketOptions(support));
         report.put("disabledByProperty", support.disabledByProperty());
         report.put("client", verdict(support.client()));
         report.put("server", verdict(support.server()));
         return report;
     }
 
-    private static Map<String, Object> verdict(FastOpenSupport.Verdict verdict) {
+    /** Each Fast Open socket option the probe asks about, and whether this kernel knows it. */
+    private static Map<String, Boolean> socketOptions(FastOpenSupport support) {
+        Map<String, Boolean> options = new LinkedHashMap<>();
+        for (FastOpenSupport.TcpOption option : FastOpenSupport.TcpOption.values()) {
+            options.put(option.name(), support.knows(option));
+        }
+        return options;
+    }
+
+    private static Map<String, Object> verdict(FastOpenStatus verdict) {
         Map<String, Object> map = new LinkedHashMap<>();
-        map.put("available", verdict.available());
+        map.put("available", verdict.active());
         map.put("reason", verdict.reason());
         map.put("remedy", verdict.remedy());
         return map;
@@ -64,7 +74,7 @@ final class ProbeCommand implements Callable<Integer> {
                 ? support.blackholeTimeoutSeconds().getAsInt() + " s" + (support.blackholeTimeoutSeconds().getAsInt() == 0 ? " (off)" : "")
                 : "unreadable").append('\n');
         out.append("socket options    ");
-        for (Map.Entry<String, Boolean> option : support.socketOptions().entrySet()) {
+        for (Map.Entry<String, Boolean> option : socketOptions(support).entrySet()) {
             out.append(' ').append(option.getKey()).append(option.getValue() ? "" : "(missing)");
         }
         out.append('\n');
@@ -72,9 +82,9 @@ final class ProbeCommand implements Callable<Integer> {
             out.append("disabled by        -D").append(FastOpenSupport.DISABLE_PROPERTY).append("=true\n");
         }
         for (var side : List.of(Map.entry("client", support.client()), Map.entry("server", support.server()))) {
-            FastOpenSupport.Verdict verdict = side.getValue();
+            FastOpenStatus verdict = side.getValue();
             out.append(String.format("%-19s", side.getKey()));
-            if (verdict.available()) {
+            if (verdict.active()) {
                 out.append("yes\n");
             } else {
                 out.append("no: ").append(verdict.reason()).append('\n');

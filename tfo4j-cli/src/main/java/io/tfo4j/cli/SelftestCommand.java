@@ -54,7 +54,7 @@ final class SelftestCommand implements Callable<Integer> {
                 FastOpenSupport inside = namespace.call(FastOpenSupport::current);
                 say("inside " + namespace.name() + ": client " + yesNo(inside.client()) + ", server "
                         + yesNo(inside.server()));
-                if (!inside.client().available() || !inside.server().available()) {
+                if (!inside.client().active() || !inside.server().active()) {
                     return verdict("FAIL", "Fast Open should be available in a namespace with sysctl 3: client: "
                             + inside.client().reason() + "; server: " + inside.server().reason());
                 }
@@ -72,11 +72,11 @@ final class SelftestCommand implements Callable<Integer> {
             }
         }
         say("cannot make a network namespace (" + noNamespace.get() + "); testing this host's loopback");
-        if (!host.client().available()) {
+        if (!host.client().active()) {
             return verdict("INCONCLUSIVE", "client Fast Open is off here: " + host.client().reason()
                     + "; fix: " + host.client().remedy());
         }
-        if (!host.server().available()) {
+        if (!host.server().active()) {
             return verdict("INCONCLUSIVE", "server Fast Open is off on this host (" + host.server().reason()
                     + "), so a loopback test cannot show SYN data; fix: " + host.server().remedy()
                     + ", or run as root so the selftest can use a private namespace");
@@ -191,8 +191,8 @@ final class SelftestCommand implements Callable<Integer> {
         }
     }
 
-    private static String yesNo(FastOpenSupport.Verdict verdict) {
-        return verdict.available() ? "yes" : "no (" + verdict.reason() + ")";
+    private static String yesNo(FastOpenStatus verdict) {
+        return verdict.active() ? "yes" : "no (" + verdict.reason() + ")";
     }
 
     private static void say(String line) {

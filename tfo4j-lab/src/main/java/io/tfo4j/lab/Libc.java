@@ -133,11 +133,16 @@ final class Libc {
         }
     }
 
-    /** Opens a namespace file ({@code /run/netns/NAME}, {@code /proc/thread-self/ns/net}) for {@link #setns}. */
-    static int openNamespace(Path nsFile) throws IOException {
+    /** Every call checks this first: without it a missing link shows as a NullPointerException. */
+    private static void requireLinked() throws IOException {
         if (UNAVAILABLE != null) {
             throw new IOException(UNAVAILABLE);
         }
+    }
+
+    /** Opens a namespace file ({@code /run/netns/NAME}, {@code /proc/thread-self/ns/net}) for {@link #setns}. */
+    static int openNamespace(Path nsFile) throws IOException {
+        requireLinked();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment capture = arena.allocate(CAPTURE);
             int fd = (int) OPEN.invokeExact(capture, arena.allocateFrom(nsFile.toString()), O_RDONLY | O_CLOEXEC);
@@ -154,6 +159,7 @@ final class Libc {
 
     /** Moves the calling thread into the network namespace open at {@code fd}. */
     static void setns(int fd, String label) throws IOException {
+        requireLinked();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment capture = arena.allocate(CAPTURE);
             int rc = (int) SETNS.invokeExact(capture, fd, CLONE_NEWNET);
@@ -222,6 +228,7 @@ final class Libc {
 
     /** Closes a descriptor; a non-persistent TUN device disappears with its last descriptor. */
     static void close(int fd) throws IOException {
+        requireLinked();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment capture = arena.allocate(CAPTURE);
             int rc = (int) CLOSE.invokeExact(capture, fd);
@@ -274,7 +281,8 @@ final class Libc {
         private final MemorySegment timespec;
         private final MemorySegment buffer;
 
-        Io(int bufferSize) {
+        Io(int bufferSize) throws IOException {
+            requireLinked();
             this.arena = Arena.ofConfined();
             this.capture = arena.allocate(CAPTURE);
             this.pollfd = arena.allocate(8, 4); // struct pollfd { int fd; short events; short revents; }

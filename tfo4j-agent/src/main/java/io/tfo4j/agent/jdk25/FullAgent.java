@@ -1,5 +1,6 @@
 package io.tfo4j.agent.jdk25;
 
+import io.tfo4j.FastOpenStatus;
 import io.tfo4j.FastOpenSupport;
 import io.tfo4j.agent.bootstrap.Hooks;
 import io.tfo4j.agent.common.AgentContext;
@@ -117,8 +118,8 @@ public final class FullAgent implements AgentVariant {
         log.line(line.toString());
     }
 
-    private static String verdict(FastOpenSupport.Verdict verdict) {
-        return verdict.available() ? "can use Fast Open" : "cannot use Fast Open: " + verdict.reason()
+    private static String verdict(FastOpenStatus verdict) {
+        return verdict.active() ? "can use Fast Open" : "cannot use Fast Open: " + verdict.reason()
                 + (verdict.remedy().isEmpty() ? "" : " (" + verdict.remedy() + ")");
     }
 
