@@ -48,6 +48,8 @@ final class FastOpenSocket extends Socket {
         ScheduledThreadPoolExecutor timers = new ScheduledThreadPoolExecutor(1,
                 task -> Thread.ofPlatform().daemon().name("tfo4j-first-write-window").unstarted(task));
         timers.setRemoveOnCancelPolicy(true);
+        // Started now rather than by the first deferred connect, which would wait for it before its SYN.
+        timers.prestartCoreThread();
         return timers;
     }
 
@@ -57,6 +59,8 @@ final class FastOpenSocket extends Socket {
     private final Duration firstWriteWindow;
     /** Guards {@link #handshake} and {@link #windowTimer}; never held while waiting for the network. */
     private final Object stateLock = new Object();
+    /** Made with the socket, not at a deferred connect: a cold JVM spends a millisecond making a lambda's class. */
+    private final Runnable windowCloser = this::sendSynWhenWindowCloses;
     private volatile FastOpenStatus status;
     private volatile Handshake handshake = Handshake.DONE;
     private ScheduledFuture<?> windowTimer;
@@ -101,7 +105,7 @@ final class FastOpenSocket extends Socket {
                 && TcpInfo.read(FileDescriptors.of(channel)).state() == TcpState.SYN_SENT) {
             synchronized (stateLock) {
                 handshake = Handshake.DEFERRED;
-                windowTimer = WINDOW_TIMERS.schedule(this::sendSynWhenWindowCloses,
+                windowTimer = WINDOW_TIMERS.schedule(windowCloser,
                         firstWriteWindow.toNanos(), TimeUnit.NANOSECONDS);
             }
         }
