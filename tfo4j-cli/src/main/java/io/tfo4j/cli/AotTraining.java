@@ -6,11 +6,12 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * The training run of the launcher's JDK ahead-of-time cache (JEP 483/514): the launcher runs this class
- * once per build with {@code -XX:AOTCacheOutput} and the CLI's usual JVM flags, and later starts every CLI
- * command with {@code -XX:AOTCache}, so that the classes this run loaded and linked, and the profiles it
- * gathered, are there from the first instruction. It runs what a user's command runs, talking only to
- * this host's loopback: {@code --version}, {@code probe}, and one {@code nc} and one {@code get} round to a
- * loopback responder, each through its warm-up. Their output is the launcher's to discard.
+ * once per build with {@code -XX:AOTCacheOutput} and the JVM flags of its short commands, and later starts
+ * those commands (probe, nc, get, --version, help) with {@code -XX:AOTCache}, so that the classes this run
+ * loaded and linked, and the profiles it gathered, are there from the first instruction. It runs what they
+ * run, talking only to this host's loopback: {@code --version}, {@code probe}, and one {@code nc} and one
+ * {@code get} round to a loopback responder, each through its warm-up. Their output is the launcher's to
+ * discard.
  */
 public final class AotTraining {
     private AotTraining() {
