@@ -162,7 +162,7 @@ public final class ColdStartCommand implements Callable<Integer> {
             variants.add(new Variant("curl --tcp-fastopen", curl, Map.of(), null));
             for (int round = 1; round <= rounds; round++) {
                 for (int i = 0; i < variants.size(); i++) {
-                    // Each round starts at another variant, so none always runs right after the same one.
+                    // Each round starts at another variant, so that none always runs first.
                     Variant variant = variants.get((i + round) % variants.size());
                     FastOpenCounters before = lab.client().call(FastOpenCounters::read);
                     Finished finished = run(lab, variant.command(), variant.env(), variant.stdin());
