@@ -122,7 +122,8 @@ public final class ColdStartCommand implements Callable<Integer> {
         if (!part.equals("connect")) {
             samples.addAll(starts(tfo4j));
         }
-        ColdStartReport.write(out, samples, rttMillis, rounds, connectProblem);
+        ColdStartReport.write(out, samples, rttMillis, rounds, baseline == null ? null : baseline.toString(),
+                connectProblem);
         System.err.println("cold-start: wrote " + out + ".md and " + out + ".csv");
         return 0;
     }

@@ -22,14 +22,14 @@ final class ColdStartReport {
     private ColdStartReport() {
     }
 
-    static void write(Path prefix, List<Sample> samples, int rttMillis, int rounds, String connectSkipped)
-            throws IOException {
+    static void write(Path prefix, List<Sample> samples, int rttMillis, int rounds, String baseline,
+                      String connectSkipped) throws IOException {
         Path dir = prefix.toAbsolutePath().getParent();
         if (dir != null) {
             Files.createDirectories(dir);
         }
         Files.writeString(Path.of(prefix + ".csv"), csv(samples));
-        Files.writeString(Path.of(prefix + ".md"), markdown(samples, rttMillis, rounds, connectSkipped));
+        Files.writeString(Path.of(prefix + ".md"), markdown(samples, rttMillis, rounds, baseline, connectSkipped));
     }
 
     private static String csv(List<Sample> samples) {
@@ -44,7 +44,8 @@ final class ColdStartReport {
         return csv.toString();
     }
 
-    private static String markdown(List<Sample> samples, int rttMillis, int rounds, String connectSkipped) {
+    private static String markdown(List<Sample> samples, int rttMillis, int rounds, String baseline,
+                                   String connectSkipped) {
         StringBuilder md = new StringBuilder("# tfo4j bench cold-start\n\n");
         md.append("Machine: ").append(machine()).append(". Run ")
                 .append(Instant.now().truncatedTo(ChronoUnit.SECONDS)).append(", ").append(rounds)
@@ -93,15 +94,15 @@ final class ColdStartReport {
             start.forEach((variant, list) -> {
                 String command = variant.replace(" (TFO4J_AOT=off)", "");
                 List<Sample> off = variant.equals(command) ? start.get(command + " (TFO4J_AOT=off)") : null;
-                List<Sample> baseline = variant.endsWith("[baseline]") ? null : start.get(command + " [baseline]");
+                List<Sample> before = variant.endsWith("[baseline]") ? null : start.get(command + " [baseline]");
                 md.append(String.format(Locale.ROOT, "| %s | %d | %s | %s | %s | %s | %s | %s | %s |%n", variant,
                         list.size(), number(percentile(values(list, Sample::wallMs), 50)),
                         number(percentile(values(list, Sample::wallMs), 90)),
                         number(percentile(values(list, Sample::cpuMs), 50)),
                         off == null ? "" : ratio(list, off, Sample::wallMs),
                         off == null ? "" : ratio(list, off, Sample::cpuMs),
-                        baseline == null ? "" : ratio(list, baseline, Sample::wallMs),
-                        baseline == null ? "" : ratio(list, baseline, Sample::cpuMs)));
+                        before == null ? "" : ratio(list, before, Sample::wallMs),
+                        before == null ? "" : ratio(list, before, Sample::cpuMs)));
             });
             md.append('\n');
         }
@@ -116,6 +117,7 @@ final class ColdStartReport {
         md.append("Rerun: `java --enable-native-access=ALL-UNNAMED --add-exports java.base/sun.nio.ch=ALL-UNNAMED \\\n")
                 .append("  -cp tfo4j-bench/target/tfo4j-benchmarks.jar io.tfo4j.bench.ColdStartCommand --rtt ")
                 .append(rttMillis).append(" --rounds ").append(rounds)
+                .append(baseline == null ? "" : " --baseline " + baseline)
                 .append("` from the repository root, as root (after `mvn -pl tfo4j-bench -am package -DskipTests`).\n");
         return md.toString();
     }
