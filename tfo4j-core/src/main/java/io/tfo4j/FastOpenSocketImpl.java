@@ -42,6 +42,8 @@ final class FastOpenSocketImpl extends SocketImpl {
         ScheduledThreadPoolExecutor timers = new ScheduledThreadPoolExecutor(1,
                 task -> Thread.ofPlatform().daemon().name("tfo4j-first-write-window").unstarted(task));
         timers.setRemoveOnCancelPolicy(true);
+        // Started now rather than by the first deferred connect, which would wait for it before its SYN.
+        timers.prestartCoreThread();
         return timers;
     }
 
@@ -57,6 +59,8 @@ final class FastOpenSocketImpl extends SocketImpl {
     private volatile boolean handshakePending;
     private ScheduledFuture<?> windowTimer;
     private volatile int connectTimeoutMillis;
+    /** Made with the socket, not at a deferred connect: a cold JVM spends a millisecond making a lambda's class. */
+    private final Runnable windowCloser = this::sendSynWhenWindowCloses;
 
     FastOpenSocketImpl(boolean fastOpenWanted, Duration firstWriteWindow) throws IOException {
         this.channel = SocketChannel.open();
@@ -107,7 +111,7 @@ final class FastOpenSocketImpl extends SocketImpl {
                 && TcpInfo.read(FileDescriptors.of(channel)).state() == TcpState.SYN_SENT) {
             synchronized (stateLock) {
                 handshakePending = true;
-                windowTimer = WINDOW_TIMERS.schedule(this::sendSynWhenWindowCloses,
+                windowTimer = WINDOW_TIMERS.schedule(windowCloser,
                         firstWriteWindow.toNanos(), TimeUnit.NANOSECONDS);
             }
         }

@@ -2,7 +2,6 @@ package io.tfo4j.cli;
 
 import io.tfo4j.ClientOutcome;
 import io.tfo4j.FastOpenSocketFactory;
-import io.tfo4j.FastOpenSupport;
 import okhttp3.ConnectionPool;
 import okhttp3.HttpUrl;
 import okhttp3.MediaType;
@@ -19,6 +18,7 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.IOException;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -38,7 +38,7 @@ import java.util.concurrent.TimeUnit;
 @Command(name = "get", mixinStandardHelpOptions = true,
         description = "HTTP requests over TCP Fast Open, each on a new connection, with the outcome of each.")
 final class GetCommand implements Callable<Integer> {
-    private static final int WARM_UP_REQUESTS = 40;
+    private static final int WARM_UP_REQUESTS = 4;
     private static final Set<String> SAFE_METHODS = Set.of("GET", "HEAD", "OPTIONS", "TRACE");
 
     @Spec
@@ -78,9 +78,11 @@ final class GetCommand implements Callable<Integer> {
         }
         String verb = method.toUpperCase(Locale.ROOT);
         boolean safe = SAFE_METHODS.contains(verb);
-        warmUp();
         OkHttpClient inSyn = client(fastOpen.on() && (safe || unsafeInSyn));
         OkHttpClient afterHandshake = client(false);
+        if (ClientWarmUp.enabled()) {
+            warmUp(inSyn, afterHandshake, verb);
+        }
         int failures = 0;
         for (int i = 1; i <= count; i++) {
             Map<String, Object> line = new LinkedHashMap<>();
@@ -140,17 +142,19 @@ final class GetCommand implements Callable<Integer> {
     }
 
     /**
-     * Before the first timed request: probe (links the native calls) and make {@value #WARM_UP_REQUESTS}
-     * requests, the way the timed ones are made, to a {@link WarmUpServer}. Without it the first requests'
-     * ttfbMs include tens of milliseconds of a cold JVM.
+     * Before the first timed request: {@value #WARM_UP_REQUESTS} requests made the way the timed ones are
+     * (the same clients, the same {@link #exchange}) to a loopback listener that answers as nginx does,
+     * with a time budget ({@link ClientWarmUp}). Without it the first request's ttfbMs includes tens of
+     * milliseconds of a cold JVM.
      */
-    private void warmUp() {
-        FastOpenSupport.current();
-        OkHttpClient[] clients = {client(true), client(false)};
-        WarmUpServer.run(WARM_UP_REQUESTS, (index, url) -> exchange(clients[index % 2], HttpUrl.get(url), "GET"));
-        for (OkHttpClient client : clients) {
-            client.connectionPool().evictAll();
-        }
+    private void warmUp(OkHttpClient inSyn, OkHttpClient afterHandshake, String verb) {
+        // The same clients, with a bound on each call: a warm-up must not hold the command up for long.
+        OkHttpClient[] clients = {afterHandshake.newBuilder().callTimeout(Duration.ofSeconds(2)).build(),
+                inSyn.newBuilder().callTimeout(Duration.ofSeconds(2)).build()};
+        ClientWarmUp.http((index, url) -> exchange(clients[index == 0 ? 0 : 1], HttpUrl.get(url), verb),
+                WARM_UP_REQUESTS);
+        inSyn.connectionPool().evictAll();
+        afterHandshake.connectionPool().evictAll();
     }
 
     private static OkHttpClient client(boolean fastOpen) {

@@ -4,7 +4,6 @@ import io.tfo4j.ClientOutcome;
 import io.tfo4j.FastOpen;
 import io.tfo4j.FastOpenDialer;
 import io.tfo4j.FastOpenStatus;
-import io.tfo4j.FastOpenSupport;
 import io.tfo4j.ServerOutcome;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -16,7 +15,6 @@ import picocli.CommandLine.Model.CommandSpec;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
@@ -29,6 +27,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * {@code tfo4j nc}: netcat with Fast Open. As a client it sends standard input, the first chunk in the
@@ -41,6 +41,8 @@ import java.util.concurrent.Callable;
                 "Server: tfo4j nc -l [-b ADDR] PORT [--fastopen[=QLEN]] [--reply FILE] [--json]"})
 final class NcCommand implements Callable<Integer> {
     private static final int FIRST_CHUNK = 64 * 1024;
+    /** Loopback dials before the real one: the first loads the code, the next ones run it as the real one will. */
+    private static final int WARM_UP_DIALS = 3;
 
     @Spec
     CommandSpec spec;
@@ -120,12 +122,18 @@ final class NcCommand implements Callable<Integer> {
         line.put("peer", remote.getAddress().getHostAddress() + ":" + port);
         FastOpenDialer dialer = FastOpenDialer.create().withFastOpen(!noFastOpen)
                 .withConnectTimeout(Duration.ofSeconds(timeoutSeconds));
-        warmUp();
+        if (ClientWarmUp.enabled()) {
+            ClientWarmUp.dialer(dialer, WARM_UP_DIALS);
+        }
+        StdinPump pump = stdinDone ? null : new StdinPump(stdin);
         long started = System.nanoTime();
         SocketChannel channel;
         try {
             channel = dialer.dial(remote, first);
         } catch (IOException e) {
+            if (pump != null) {
+                pump.cancel();
+            }
             line.put("error", e.toString());
             emit(line);
             System.err.println("tfo4j nc: cannot connect to " + remote + ": " + e.getMessage());
@@ -133,31 +141,15 @@ final class NcCommand implements Callable<Integer> {
         }
         try (channel) {
             long sent = first.length;
-            Thread pump = null;
-            long[] pumped = new long[1];
-            if (stdinDone) {
+            if (pump == null) {
                 channel.shutdownOutput();
             } else {
-                pump = Thread.ofPlatform().daemon().name("stdin-pump").start(() -> {
-                    try {
-                        for (int n; (n = stdin.read(buffer)) > 0; ) {
-                            ByteBuffer chunk = ByteBuffer.wrap(buffer, 0, n);
-                            while (chunk.hasRemaining()) {
-                                channel.write(chunk);
-                            }
-                            pumped[0] += n;
-                        }
-                        channel.shutdownOutput();
-                    } catch (IOException e) {
-                        System.err.println("tfo4j nc: sending failed: " + e.getMessage());
-                    }
-                });
+                pump.sendTo(channel);
             }
             Received received = copyToStdout(channel, started, false);
             ClientOutcome outcome = ClientOutcome.of(channel);
             if (pump != null) {
-                pump.join(1000);
-                sent += pumped[0];
+                sent += pump.finish(1000);
             }
             line.put("fastOpen", fastOpen(outcome.attempted(), outcome.synDataAcked()));
             line.put("outcome", outcome.result().name());
@@ -275,24 +267,55 @@ final class NcCommand implements Callable<Integer> {
     }
 
     /**
-     * Before the clock starts: probe (links the native calls) and make one plain connection to a
-     * throwaway listener on this namespace's loopback (loads and compiles the JDK's socket code), so that
-     * ttfbMs measures the network rather than a cold JVM.
+     * Sends the rest of standard input after the first chunk, then half-closes the connection. Its thread
+     * starts before the dial, and is handed the channel once connected: starting a thread waits until the
+     * new thread runs, a scheduling delay (a millisecond or more on a busy machine) that would otherwise
+     * fall between the reply's arrival and its read.
      */
-    private static void warmUp() {
-        FastOpenSupport.current();
-        try (ServerSocketChannel listener = ServerSocketChannel.open()) {
-            listener.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-            try (SocketChannel client = FastOpenDialer.create().withFastOpen(false)
-                    .dial(listener.getLocalAddress(), new byte[] {1});
-                 SocketChannel server = listener.accept()) {
-                server.read(ByteBuffer.allocate(1));
-                server.write(ByteBuffer.wrap(new byte[] {2}));
-                client.read(ByteBuffer.allocate(1));
-                ClientOutcome.of(client);
+    private static final class StdinPump implements Runnable {
+        private final InputStream stdin;
+        private final CompletableFuture<SocketChannel> channel = new CompletableFuture<>();
+        private final Thread thread;
+        private volatile long sent;
+
+        StdinPump(InputStream stdin) {
+            this.stdin = stdin;
+            this.thread = Thread.ofPlatform().daemon().name("stdin-pump").start(this);
+        }
+
+        void sendTo(SocketChannel connected) {
+            channel.complete(connected);
+        }
+
+        /** The dial failed: nothing is sent. */
+        void cancel() {
+            channel.cancel(false);
+        }
+
+        /** Waits at most {@code millis} for the end of standard input; returns the bytes sent. */
+        long finish(long millis) throws InterruptedException {
+            thread.join(millis);
+            return sent;
+        }
+
+        @Override
+        public void run() {
+            byte[] buffer = new byte[FIRST_CHUNK];
+            try {
+                for (int n; (n = stdin.read(buffer)) > 0; ) {
+                    ByteBuffer chunk = ByteBuffer.wrap(buffer, 0, n);
+                    SocketChannel connected = channel.join();
+                    while (chunk.hasRemaining()) {
+                        connected.write(chunk);
+                    }
+                    sent += n;
+                }
+                channel.join().shutdownOutput();
+            } catch (IOException e) {
+                System.err.println("tfo4j nc: sending failed: " + e.getMessage());
+            } catch (CancellationException e) {
+                // The dial failed and said so.
             }
-        } catch (IOException | RuntimeException e) {
-            // Only a warm-up: the real connection reports any problem.
         }
     }
 
