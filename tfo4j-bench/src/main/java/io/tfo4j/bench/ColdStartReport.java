@@ -114,11 +114,9 @@ final class ColdStartReport {
             }
             md.append('\n');
         }
-        md.append("Rerun: `java --enable-native-access=ALL-UNNAMED --add-exports java.base/sun.nio.ch=ALL-UNNAMED \\\n")
-                .append("  -cp tfo4j-bench/target/tfo4j-benchmarks.jar io.tfo4j.bench.ColdStartCommand --rtt ")
-                .append(rttMillis).append(" --rounds ").append(rounds)
+        md.append("Rerun: `./tfo4j bench cold-start --rtt ").append(rttMillis).append(" --rounds ").append(rounds)
                 .append(baseline == null ? "" : " --baseline " + baseline)
-                .append("` from the repository root, as root (after `mvn -pl tfo4j-bench -am package -DskipTests`).\n");
+                .append("` from the repository root, as root.\n");
         return md.toString();
     }
 
