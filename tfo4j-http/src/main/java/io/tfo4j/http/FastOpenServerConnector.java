@@ -45,6 +45,12 @@ import java.util.concurrent.Executor;
 public class FastOpenServerConnector extends ServerConnector {
     /** ManagedSelector's per-connection tasks that {@link #newSelectorManager} runs without a hand-off. */
     private static final Set<String> INLINE_TASKS = Set.of("Accept", "DestroyEndPoint");
+    private static final ClassValue<Boolean> RUN_INLINE = new ClassValue<>() {
+        @Override
+        protected Boolean computeValue(Class<?> type) {
+            return type.getEnclosingClass() == ManagedSelector.class && INLINE_TASKS.contains(type.getSimpleName());
+        }
+    };
 
     private final int queueLength;
     private volatile FastOpenStatus status = new FastOpenStatus(false, "the connector is not open yet", "start the server");
@@ -90,8 +96,7 @@ public class FastOpenServerConnector extends ServerConnector {
              */
             @Override
             protected void execute(Runnable task) {
-                if (task.getClass().getEnclosingClass() == ManagedSelector.class
-                        && INLINE_TASKS.contains(task.getClass().getSimpleName())) {
+                if (RUN_INLINE.get(task.getClass())) {
                     task.run();
                 } else {
                     super.execute(task);
