@@ -101,7 +101,14 @@ final class LoadCommand implements Callable<Integer> {
             worker.start();
             workers.add(worker);
         }
-        CpuWindow cpu = serverPid == null ? null : CpuWindow.between(serverPid, measureFrom, end);
+        CpuWindow cpu = null;
+        if (serverPid != null) {
+            try {
+                cpu = CpuWindow.between(serverPid, measureFrom, end);
+            } catch (IOException e) {
+                problems.add("cannot read the server's CPU time: " + e.getMessage()); // the rate still counts
+            }
+        }
         for (Thread worker : workers) {
             worker.join();
         }
