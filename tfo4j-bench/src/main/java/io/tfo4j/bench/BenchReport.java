@@ -14,6 +14,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.function.ToDoubleFunction;
 
 /** The files {@code tfo4j bench} writes: a Markdown report, a CSV and an SVG chart. */
 final class BenchReport {
@@ -54,13 +55,26 @@ final class BenchReport {
     /**
      * One target in one round of {@code bench throughput}.
      *
-     * @param synData  measured requests whose SYN data the server acknowledged (the client's TCP_INFO)
-     * @param passive  the server kernel's TCPFastOpenPassive over the whole run, warm-up included
+     * @param synData         measured requests whose SYN data the server acknowledged (the client's TCP_INFO)
+     * @param passive         the server kernel's TCPFastOpenPassive over the whole run, warm-up included
+     * @param serverCpuMicros CPU time the kernel charged to the server's process tree over the measured
+     *                        seconds, -1 when unknown
+     * @param loadCpuMicros   the same for the load generator, -1 when unknown
      */
     record ThroughputRow(String target, int round, double rps, long requests, long errors,
-                         long synData, long passive, String error) {
+                         long synData, long passive, long serverCpuMicros, long loadCpuMicros, String error) {
         static ThroughputRow failed(String target, int round, String why) {
-            return new ThroughputRow(target, round, 0, 0, 0, 0, 0, why);
+            return new ThroughputRow(target, round, 0, 0, 0, 0, 0, -1, -1, why);
+        }
+
+        /** The server's CPU microseconds per measured request; NaN when unknown. */
+        double serverMicrosPerRequest() {
+            return serverCpuMicros < 0 || requests == 0 ? Double.NaN : (double) serverCpuMicros / requests;
+        }
+
+        /** The load generator's CPU microseconds per measured request; NaN when unknown. */
+        double loadMicrosPerRequest() {
+            return loadCpuMicros < 0 || requests == 0 ? Double.NaN : (double) loadCpuMicros / requests;
         }
     }
 
@@ -68,7 +82,9 @@ final class BenchReport {
                                 double took) throws IOException {
         List<String> targets = rows.stream().map(ThroughputRow::target).distinct().toList();
         int rounds = rows.stream().mapToInt(ThroughputRow::round).max().orElse(0);
-        double nginx = mean(rows, targets.stream().filter(t -> t.startsWith("nginx")).findFirst().orElse(""));
+        String nginxTarget = targets.stream().filter(t -> t.startsWith("nginx")).findFirst().orElse("");
+        double nginxRps = median(rows, nginxTarget, ThroughputRow::rps);
+        double nginxCpu = median(rows, nginxTarget, ThroughputRow::serverMicrosPerRequest);
         StringBuilder md = new StringBuilder("# tfo4j bench throughput\n\n");
         md.append("Connection-per-request rate on loopback in a private network namespace (`tcp_fastopen=3`): every request a\n")
                 .append("new connection from `tfo4j peer load` (tfo4j's dialer, Fast Open on, ").append(threads)
@@ -76,28 +92,40 @@ final class BenchReport {
                 .append(warmup).append(" s of warm-up, targets interleaved over ").append(rounds).append(" rounds. ")
                 .append(pinned ? "Each server is pinned to CPU 1 and the load generator to CPU 0."
                         : "Not pinned (fewer than 2 CPUs, or no taskset).")
-                .append(" \"SYN data\" is the share of measured requests whose SYN data the server acknowledged (client TCP_INFO).\n\n");
+                .append(" \"SYN data\" is the share of measured requests whose SYN data the server acknowledged (client TCP_INFO).\n\n")
+                .append("\"server CPU\" is the CPU time the kernel charged to the server's processes (user + system, all threads;")
+                .append(" nginx's master and worker) over the measured seconds, per request completed in them; the load generator")
+                .append(" reads `/proc/PID/stat` as the measured seconds start and end. Other work on the machine moves it far less")
+                .append(" than requests/s. \"vs nginx\" compares medians over the rounds of this run; \"load CPU\" is the load")
+                .append(" generator's own time per request.\n\n");
         md.append("Machine: ").append(machine()).append(". Took ").append(number(Math.round(took))).append(" s.\n\n");
-        md.append("| server | requests/s (mean) | per round | vs nginx | SYN data |\n|---|---:|---|---:|---:|\n");
-        StringBuilder csv = new StringBuilder("target,round,rps,requests,errors,syn_data,server_fast_open,note\n");
+        md.append("| server | requests/s (median) | per round | vs nginx | server CPU µs/request (median) | per round | vs nginx"
+                + " | load CPU µs/request | SYN data |\n|---|---:|---|---:|---:|---|---:|---:|---:|\n");
+        StringBuilder csv = new StringBuilder("target,round,rps,requests,errors,syn_data,server_fast_open,"
+                + "server_cpu_us,server_cpu_us_per_request,load_cpu_us,load_cpu_us_per_request,note\n");
         for (String target : targets) {
             List<ThroughputRow> mine = rows.stream().filter(r -> r.target().equals(target)).toList();
             List<ThroughputRow> ok = mine.stream().filter(r -> r.error() == null).toList();
-            String perRound = String.join(", ", mine.stream().map(r -> r.error() == null
-                    ? String.format(Locale.ROOT, "%.0f", r.rps()) : "failed").toList());
             if (ok.isEmpty()) {
-                md.append("| ").append(target).append(" | ").append(mine.getFirst().error().replace("|", "/")).append(" | | | |\n");
+                md.append("| ").append(target).append(" | ").append(mine.getFirst().error().replace("|", "/")).append(" | | | | | | | |\n");
             } else {
-                double mean = mean(rows, target);
+                double rps = median(rows, target, ThroughputRow::rps);
+                double cpu = median(rows, target, ThroughputRow::serverMicrosPerRequest);
+                double load = median(rows, target, ThroughputRow::loadMicrosPerRequest);
                 long requests = ok.stream().mapToLong(ThroughputRow::requests).sum();
                 long synData = ok.stream().mapToLong(ThroughputRow::synData).sum();
-                md.append(String.format(Locale.ROOT, "| %s | %.0f | %s | %s | %.0f%% |%n", target, mean, perRound,
-                        nginx > 0 ? String.format(Locale.ROOT, "%.2f", mean / nginx) : "n/a",
+                md.append(String.format(Locale.ROOT, "| %s | %.0f | %s | %s | %s | %s | %s | %s | %.0f%% |%n", target, rps,
+                        perRound(mine, ThroughputRow::rps, "%.0f"), ratio(rps, nginxRps), decimal(cpu),
+                        perRound(mine, ThroughputRow::serverMicrosPerRequest, "%.1f"), ratio(cpu, nginxCpu), decimal(load),
                         requests == 0 ? 0.0 : 100.0 * synData / requests));
             }
             for (ThroughputRow row : mine) {
-                csv.append(String.format(Locale.ROOT, "%s,%d,%.1f,%d,%d,%d,%d,%s%n", csvField(row.target()), row.round(),
+                csv.append(String.format(Locale.ROOT, "%s,%d,%.1f,%d,%d,%d,%d,%s,%s,%s,%s,%s%n", csvField(row.target()), row.round(),
                         row.rps(), row.requests(), row.errors(), row.synData(), row.passive(),
+                        row.serverCpuMicros() < 0 ? "" : Long.toString(row.serverCpuMicros()),
+                        Double.isNaN(row.serverMicrosPerRequest()) ? "" : String.format(Locale.ROOT, "%.2f", row.serverMicrosPerRequest()),
+                        row.loadCpuMicros() < 0 ? "" : Long.toString(row.loadCpuMicros()),
+                        Double.isNaN(row.loadMicrosPerRequest()) ? "" : String.format(Locale.ROOT, "%.2f", row.loadMicrosPerRequest()),
                         row.error() == null ? "" : csvField(row.error())));
             }
         }
@@ -111,36 +139,88 @@ final class BenchReport {
         Files.writeString(dir.resolve("throughput.svg"), throughputChart(rows, targets));
     }
 
-    private static double mean(List<ThroughputRow> rows, String target) {
-        return rows.stream().filter(r -> r.target().equals(target) && r.error() == null)
-                .mapToDouble(ThroughputRow::rps).average().orElse(0);
+    /** The median over {@code target}'s measured rounds of {@code value}, leaving out unknown (NaN) values; NaN if none. */
+    static double median(List<ThroughputRow> rows, String target, ToDoubleFunction<ThroughputRow> value) {
+        double[] values = rows.stream().filter(r -> r.target().equals(target) && r.error() == null)
+                .mapToDouble(value).filter(v -> !Double.isNaN(v)).sorted().toArray();
+        if (values.length == 0) {
+            return Double.NaN;
+        }
+        int middle = values.length / 2;
+        return values.length % 2 == 1 ? values[middle] : (values[middle - 1] + values[middle]) / 2;
     }
 
-    /** Horizontal bars: each server's mean requests per second. */
+    private static String perRound(List<ThroughputRow> rows, ToDoubleFunction<ThroughputRow> value, String format) {
+        return String.join(", ", rows.stream().map(r -> r.error() != null ? "failed"
+                : Double.isNaN(value.applyAsDouble(r)) ? "n/a" : String.format(Locale.ROOT, format, value.applyAsDouble(r))).toList());
+    }
+
+    private static String ratio(double value, double base) {
+        return Double.isNaN(value) || Double.isNaN(base) || base <= 0 ? "n/a" : String.format(Locale.ROOT, "%.2f", value / base);
+    }
+
+    private static String decimal(double value) {
+        return Double.isNaN(value) ? "n/a" : String.format(Locale.ROOT, "%.1f", value);
+    }
+
+    /**
+     * Two panels of horizontal bars, requests/s and server CPU µs per request: each bar is a server's median
+     * over the rounds, each dot one round (so the spread shows), and a dashed line marks nginx's median.
+     */
     static String throughputChart(List<ThroughputRow> rows, List<String> targets) {
         int width = 900;
-        int left = 260;
-        int barArea = width - left - 90;
-        int rowHeight = 34;
-        int height = 60 + rowHeight * targets.size();
-        double max = targets.stream().mapToDouble(t -> mean(rows, t)).max().orElse(1);
+        int rowHeight = 30;
+        int panelHeight = 50 + rowHeight * targets.size();
         StringBuilder svg = new StringBuilder();
-        svg.append("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"").append(width).append("\" height=\"").append(height)
-                .append("\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n");
-        svg.append("<text x=\"10\" y=\"22\" font-size=\"15\">Connection-per-request rate on loopback (requests/s, mean of rounds)</text>\n");
-        for (int i = 0; i < targets.size(); i++) {
-            double mean = mean(rows, targets.get(i));
-            double w = max <= 0 ? 0 : mean / max * barArea;
-            int y = 40 + i * rowHeight;
-            svg.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>%n", left - 8, y + 17,
-                    escape(targets.get(i))));
-            svg.append(String.format(Locale.ROOT, "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"24\" fill=\"%s\"/>%n",
-                    left, y, w, COLORS[i % COLORS.length]));
-            svg.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\">%s</text>%n", left + w + 6, y + 17,
-                    mean > 0 ? String.format(Locale.ROOT, "%.0f", mean) : "n/a"));
-        }
+        svg.append("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"").append(width).append("\" height=\"")
+                .append(2 * panelHeight + 30).append("\" font-family=\"sans-serif\" font-size=\"12\">\n")
+                .append("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n");
+        throughputPanel(svg, rows, targets, 0, "Connection-per-request rate on loopback, requests/s (higher is better)",
+                ThroughputRow::rps, "%.0f");
+        throughputPanel(svg, rows, targets, panelHeight, "Server CPU time per request, µs (lower is better)",
+                ThroughputRow::serverMicrosPerRequest, "%.1f");
+        svg.append(String.format(Locale.ROOT, "<text x=\"10\" y=\"%d\" fill=\"#555\">Bars: median over the rounds;"
+                + " dots: each round; dashed line: nginx's median.</text>%n", 2 * panelHeight + 15));
         svg.append("</svg>\n");
         return svg.toString();
+    }
+
+    private static void throughputPanel(StringBuilder svg, List<ThroughputRow> rows, List<String> targets, int top,
+                                        String title, ToDoubleFunction<ThroughputRow> value, String format) {
+        int left = 260;
+        int barArea = 900 - left - 90;
+        int rowHeight = 30;
+        double max = rows.stream().filter(r -> r.error() == null).mapToDouble(value).filter(v -> !Double.isNaN(v)).max().orElse(0);
+        svg.append(String.format(Locale.ROOT, "<text x=\"10\" y=\"%d\" font-size=\"15\">%s</text>%n", top + 22, escape(title)));
+        for (int i = 0; i < targets.size(); i++) {
+            String target = targets.get(i);
+            double median = median(rows, target, value);
+            int y = top + 36 + i * rowHeight;
+            double w = max <= 0 || Double.isNaN(median) ? 0 : median / max * barArea;
+            svg.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>%n", left - 8, y + 15,
+                    escape(target)));
+            svg.append(String.format(Locale.ROOT, "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"20\" fill=\"%s\"/>%n",
+                    left, y, w, COLORS[i % COLORS.length]));
+            for (ThroughputRow row : rows) {
+                double v = row.target().equals(target) && row.error() == null ? value.applyAsDouble(row) : Double.NaN;
+                if (!Double.isNaN(v) && max > 0) {
+                    svg.append(String.format(Locale.ROOT, "<circle cx=\"%.1f\" cy=\"%d\" r=\"4\" fill=\"white\" stroke=\"black\""
+                                    + " stroke-width=\"1.5\"><title>round %d: %s</title></circle>%n", left + v / max * barArea, y + 10,
+                            row.round(), String.format(Locale.ROOT, format, v)));
+                }
+            }
+            svg.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\">%s</text>%n", left + Math.max(w,
+                            rows.stream().filter(r -> r.target().equals(target) && r.error() == null).mapToDouble(value)
+                                    .filter(v -> !Double.isNaN(v)).map(v -> max > 0 ? v / max * barArea : 0).max().orElse(0)) + 8, y + 15,
+                    Double.isNaN(median) ? "n/a" : String.format(Locale.ROOT, format, median)));
+        }
+        String nginx = targets.stream().filter(t -> t.startsWith("nginx")).findFirst().orElse("");
+        double nginxMedian = median(rows, nginx, value);
+        if (!Double.isNaN(nginxMedian) && max > 0) {
+            double x = left + nginxMedian / max * barArea;
+            svg.append(String.format(Locale.ROOT, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#444\""
+                    + " stroke-dasharray=\"5 4\"/>%n", x, top + 30, x, top + 40 + targets.size() * rowHeight));
+        }
     }
 
     /** A number without trailing ".0". */

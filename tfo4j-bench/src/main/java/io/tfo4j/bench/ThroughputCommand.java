@@ -28,7 +28,9 @@ import java.util.function.Supplier;
  * Netty epoll (Fast Open) and the JDK HttpServer (Fast Open through tfo4j), all serving the same page and all
  * driven by the same load generator ({@code tfo4j peer load}: tfo4j's dialer, Fast Open on). Each server is
  * a separate process pinned to CPU 1 and the load generator to CPU 0 (where there are two). Targets are
- * interleaved over rounds, so slow drifts of the machine spread over all of them. Writes throughput.md,
+ * interleaved over rounds, so slow drifts of the machine spread over all of them. Beside the rate, each
+ * server's CPU time per request over the measured seconds (its process tree's utime + stime, as the kernel
+ * charged them), which other work on the machine moves far less than the rate. Writes throughput.md,
  * throughput.csv and throughput.svg.
  */
 @Command(name = "throughput", mixinStandardHelpOptions = true, sortOptions = false,
@@ -46,8 +48,9 @@ final class ThroughputCommand implements Callable<Integer> {
     @Option(names = "--seconds", paramLabel = "S", defaultValue = "7", description = "Measured seconds per target and round (default 7).")
     int seconds;
 
-    @Option(names = "--warmup", paramLabel = "S", defaultValue = "10",
-            description = "Unmeasured seconds before those (default 10: a JVM server on one CPU needs that long to compile its hot paths).")
+    @Option(names = "--warmup", paramLabel = "S", defaultValue = "30",
+            description = "Unmeasured seconds before those (default 30: a JVM server sharing one CPU with its JIT"
+                    + " compiler threads was still compiling after 10).")
     int warmup;
 
     @Option(names = "--threads", paramLabel = "N", defaultValue = "4",
@@ -140,8 +143,10 @@ final class ThroughputCommand implements Callable<Integer> {
             Listening.await(namespace, "127.0.0.1", port, server);
             FastOpenCounters before = namespace.call(FastOpenCounters::read);
             List<String> load = new ArrayList<>(pin ? List.of("taskset", "-c", "0") : List.of());
+            // ip netns exec and taskset exec what they run, so the process started is the server itself.
             load.addAll(ChildJvm.command("peer", "load", "--threads", Integer.toString(threads), "--warmup",
-                    Integer.toString(warmup), "--seconds", Integer.toString(seconds), "http://127.0.0.1:" + port + "/" + BenchSite.PAGE_NAME));
+                    Integer.toString(warmup), "--seconds", Integer.toString(seconds), "--server-pid", Long.toString(server.pid()),
+                    "http://127.0.0.1:" + port + "/" + BenchSite.PAGE_NAME));
             List<JsonNode> lines = ChildJvm.jsonLines(namespace, warmup + seconds + 60, load);
             long passive = namespace.call(FastOpenCounters::read).minus(before).passive();
             if (lines.isEmpty()) {
@@ -150,7 +155,8 @@ final class ThroughputCommand implements Callable<Integer> {
             JsonNode result = lines.getFirst();
             return new BenchReport.ThroughputRow(target.name(), round, result.get("rps").asDouble(),
                     result.get("requests").asLong(), result.get("errors").asLong(), result.get("synData").asLong(),
-                    passive, result.get("errors").asLong() > 0 ? "errors: " + result.path("firstErrors") : null);
+                    passive, result.path("serverCpuMicros").asLong(-1), result.path("loadCpuMicros").asLong(-1),
+                    result.get("errors").asLong() > 0 ? "errors: " + result.path("firstErrors") : null);
         } catch (IOException e) {
             String log = Files.exists(prefix.resolve("server.log")) ? Files.readString(prefix.resolve("server.log")).strip() : "";
             return BenchReport.ThroughputRow.failed(target.name(), round, e.getMessage() + (log.isEmpty() ? "" : "; server said: " + log));

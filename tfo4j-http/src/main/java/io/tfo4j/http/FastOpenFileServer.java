@@ -10,7 +10,6 @@ import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.Server;
-import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.handler.ResourceHandler;
 import org.eclipse.jetty.server.handler.SizeLimitHandler;
 import org.eclipse.jetty.util.Callback;
@@ -48,9 +47,9 @@ import java.util.function.Consumer;
  */
 public final class FastOpenFileServer implements AutoCloseable {
     private final Server server;
-    private final ServerConnector connector;
+    private final FastOpenServerConnector connector;
 
-    private FastOpenFileServer(Server server, ServerConnector connector) {
+    private FastOpenFileServer(Server server, FastOpenServerConnector connector) {
         this.server = server;
         this.connector = connector;
     }
@@ -67,8 +66,7 @@ public final class FastOpenFileServer implements AutoCloseable {
 
     /** Whether the listener accepts data in the SYN, and if not why not. */
     public FastOpenStatus fastOpenStatus() {
-        return connector instanceof FastOpenServerConnector fastOpen ? fastOpen.fastOpenStatus()
-                : new FastOpenStatus(false, "Fast Open was not asked for", "start the server with fastOpen(queueLength)");
+        return connector.fastOpenStatus();
     }
 
     /** Blocks until the server has stopped (by {@link #close()} from another thread). */
@@ -184,13 +182,19 @@ public final class FastOpenFileServer implements AutoCloseable {
             }
             QueuedThreadPool threads = new QueuedThreadPool();
             threads.setName("tfo4j-serve");
+            if (Runtime.getRuntime().availableProcessors() == 1) {
+                // No thread is kept in reserve to take over the selector while one runs a request: on one CPU
+                // the hand-over (a futex wake and a context switch per request) buys no parallelism, and
+                // every request then runs on the selector thread that read it.
+                threads.setReservedThreads(0);
+            }
             Server server = new Server(threads);
             HttpConfiguration http = new HttpConfiguration();
             http.setRequestHeaderSize(maxHeaderBytes);
             http.setSendServerVersion(false);
             HttpConnectionFactory factory = new HttpConnectionFactory(http);
-            ServerConnector connector = fastOpenQueue > 0
-                    ? new FastOpenServerConnector(server, fastOpenQueue, factory) : new ServerConnector(server, 0, 1, factory);
+            FastOpenServerConnector connector = fastOpenQueue > 0
+                    ? new FastOpenServerConnector(server, fastOpenQueue, factory) : FastOpenServerConnector.withoutFastOpen(server, factory);
             connector.setHost(host);
             connector.setPort(port);
             connector.setIdleTimeout(idleTimeout.toMillis());

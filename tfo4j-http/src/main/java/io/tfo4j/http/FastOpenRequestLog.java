@@ -25,8 +25,11 @@ import java.util.function.Consumer;
  * request or its beginning came in the SYN), {@code fastopen=tfo} (a connection opened by Fast Open, but this
  * request did not ride in the SYN) or {@code fastopen=plain}; and {@code early-data=...} when an
  * {@link EarlyDataHandler} acted on the request ({@code held-Nms}, {@code rejected}, {@code dropped},
- * {@code allowed}). The outcome comes from TCP_INFO, read once per connection; without the JVM flags
- * tfo4j-core needs, every request is {@code plain}.
+ * {@code allowed}). The outcome comes from TCP_INFO, read once per connection, by the
+ * {@link EarlyDataHandler} in front while the connection is open (a {@link FastOpenServerConnector} closes
+ * it as soon as the answer is sent, before Jetty calls the log), or else by the log itself. Without that
+ * handler, a request whose connection is closed by the time it is logged shows {@code plain}, and so does
+ * every request without the JVM flags tfo4j-core needs.
  */
 public final class FastOpenRequestLog implements RequestLog {
     private final Consumer<String> sink;

@@ -2,15 +2,23 @@ package io.tfo4j.http;
 
 import io.tfo4j.FastOpen;
 import io.tfo4j.FastOpenStatus;
+import org.eclipse.jetty.io.ManagedSelector;
+import org.eclipse.jetty.io.SelectorManager;
+import org.eclipse.jetty.io.SocketChannelEndPoint;
 import org.eclipse.jetty.server.ConnectionFactory;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.thread.Scheduler;
 
 import java.io.IOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
+import java.nio.channels.SelectionKey;
 import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.util.Set;
+import java.util.concurrent.Executor;
 
 /**
  * A Jetty 12 {@link ServerConnector} whose listener accepts data in the SYN:
@@ -28,8 +36,22 @@ import java.nio.channels.ServerSocketChannel;
  * ({@code sysctl -w net.ipv4.tcp_fastopen=3}, per network namespace) and tfo4j-core's JVM flags; without
  * them the connector works as a plain one and {@link #fastOpenStatus()} says why. Wrap the application in
  * an {@link EarlyDataHandler} unless every handler is safe to run twice.
+ *
+ * <p>Fast Open pays off on short connections, so the connector is set up for them: the selector accepts
+ * (no acceptor thread) and sets up and clears away each connection itself (no hand-off to a pool thread),
+ * and a connection the server is done with ({@code Connection: close}) is closed at once when the client
+ * has sent nothing more, rather than half-closed until the client's FIN comes.
  */
 public class FastOpenServerConnector extends ServerConnector {
+    /** ManagedSelector's per-connection tasks that {@link #newSelectorManager} runs without a hand-off. */
+    private static final Set<String> INLINE_TASKS = Set.of("Accept", "DestroyEndPoint");
+    private static final ClassValue<Boolean> RUN_INLINE = new ClassValue<>() {
+        @Override
+        protected Boolean computeValue(Class<?> type) {
+            return type.getEnclosingClass() == ManagedSelector.class && INLINE_TASKS.contains(type.getSimpleName());
+        }
+    };
+
     private final int queueLength;
     private volatile FastOpenStatus status = new FastOpenStatus(false, "the connector is not open yet", "start the server");
 
@@ -38,18 +60,56 @@ public class FastOpenServerConnector extends ServerConnector {
      * SYN_RECV with accepted SYN data (nginx's {@code fastopen=256} is the same number).
      */
     public FastOpenServerConnector(Server server, int queueLength, ConnectionFactory... factories) {
-        // No acceptor threads: the selector accepts, one thread hand-off less per connection (measured: about
-        // 15-20% less server CPU per connection-per-request; docs/benchmarks.md).
-        super(server, 0, 1, factories);
+        this(server, factories, queueLength);
         if (queueLength < 1) {
             throw new IllegalArgumentException("the Fast Open queue length must be at least 1, got " + queueLength);
         }
+    }
+
+    private FastOpenServerConnector(Server server, ConnectionFactory[] factories, int queueLength) {
+        // No acceptor threads: the selector accepts, one thread hand-off less per connection (measured: about
+        // 15-20% less server CPU per connection-per-request; docs/benchmarks.md).
+        super(server, 0, 1, factories);
         this.queueLength = queueLength;
+    }
+
+    /** The same connector, tuned for short connections alike, with a listener that does not take data in the SYN. */
+    static FastOpenServerConnector withoutFastOpen(Server server, ConnectionFactory... factories) {
+        FastOpenServerConnector connector = new FastOpenServerConnector(server, factories, 0);
+        connector.status = new FastOpenStatus(false, "Fast Open was not asked for", "start the server with fastOpen(queueLength)");
+        return connector;
     }
 
     /** Whether the listener accepts data in the SYN, and if not why not; known once the connector is open. */
     public FastOpenStatus fastOpenStatus() {
         return status;
+    }
+
+    @Override
+    protected SelectorManager newSelectorManager(Executor executor, Scheduler scheduler, int selectors) {
+        return new ServerConnectorManager(executor, scheduler, selectors) {
+            /**
+             * Jetty hands two small tasks of every connection to a pool thread: setting up the endpoint of a
+             * connection just accepted and the bookkeeping after it closed. Neither blocks, and on a loaded
+             * server each hand-off costs a thread wake-up and a selector wake-up, more than the task itself,
+             * so they run on the selector thread. Anything else (the selector's own loop) goes to the pool.
+             */
+            @Override
+            protected void execute(Runnable task) {
+                if (RUN_INLINE.get(task.getClass())) {
+                    task.run();
+                } else {
+                    super.execute(task);
+                }
+            }
+        };
+    }
+
+    @Override
+    protected SocketChannelEndPoint newEndPoint(SocketChannel channel, ManagedSelector selector, SelectionKey key) {
+        SocketChannelEndPoint endPoint = new PromptCloseEndPoint(channel, selector, key, getScheduler());
+        endPoint.setIdleTimeout(getIdleTimeout());
+        return endPoint;
     }
 
     @Override
@@ -59,7 +119,9 @@ public class FastOpenServerConnector extends ServerConnector {
         ServerSocketChannel channel = ServerSocketChannel.open();
         try {
             channel.setOption(StandardSocketOptions.SO_REUSEADDR, getReuseAddress());
-            status = FastOpen.enableServer(channel, queueLength);
+            if (queueLength > 0) {
+                status = FastOpen.enableServer(channel, queueLength);
+            }
             channel.bind(address, getAcceptQueueSize());
             return channel;
         } catch (BindException e) {

@@ -1,5 +1,6 @@
 package io.tfo4j.bench.peer;
 
+import io.tfo4j.lab.ProcessCpu;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -20,7 +21,11 @@ import java.util.concurrent.atomic.LongAdder;
  * {@code tfo4j peer load}: a closed-loop load generator for {@code tfo4j bench throughput}. Each of
  * {@code --threads} threads makes GET after GET, each on a new connection opened by tfo4j's
  * {@link DialerHttpClient} (Fast Open on: the request rides in the SYN where the server takes it), for
- * {@code --warmup} seconds unmeasured and then {@code --seconds} measured; prints one JSON line.
+ * {@code --warmup} seconds unmeasured and then {@code --seconds} measured; prints one JSON line. With
+ * {@code --server-pid} it also reports the CPU time the kernel charged to that process and its descendants,
+ * and to this load generator, over exactly the measured seconds ({@code serverCpuMicros},
+ * {@code loadCpuMicros}): a server's cost per request, which holds still on a busy machine where the rate
+ * does not.
  */
 @Command(name = "load", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Closed-loop HTTP load, one connection per request, Fast Open on; one JSON line of results."})
@@ -39,6 +44,10 @@ final class LoadCommand implements Callable<Integer> {
 
     @Option(names = "--seconds", paramLabel = "SECONDS", defaultValue = "7", description = "Measured seconds (default 7).")
     double seconds;
+
+    @Option(names = "--server-pid", paramLabel = "PID",
+            description = "Also report the CPU time of process PID and its descendants over the measured seconds.")
+    Long serverPid;
 
     @Override
     public Integer call() throws Exception {
@@ -91,6 +100,14 @@ final class LoadCommand implements Callable<Integer> {
             worker.start();
             workers.add(worker);
         }
+        CpuWindow cpu = null;
+        if (serverPid != null) {
+            try {
+                cpu = CpuWindow.between(serverPid, measureFrom, end);
+            } catch (IOException e) {
+                problems.add("cannot read the server's CPU time: " + e.getMessage()); // the rate still counts
+            }
+        }
         for (Thread worker : workers) {
             worker.join();
         }
@@ -102,10 +119,32 @@ final class LoadCommand implements Callable<Integer> {
         line.put("errors", errors.sum());
         line.put("synData", synData.sum());
         line.put("rps", Double.parseDouble(String.format(Locale.ROOT, "%.1f", done.sum() / seconds)));
+        if (cpu != null) {
+            line.put("serverCpuMicros", cpu.server());
+            line.put("loadCpuMicros", cpu.load());
+        }
         if (!problems.isEmpty()) {
             line.put("firstErrors", problems);
         }
         System.out.println(Json.line(line));
         return errors.sum() == 0 ? 0 : 1;
+    }
+
+    /** CPU time the kernel charged to the server's process tree and to this process between two instants. */
+    private record CpuWindow(long server, long load) {
+        static CpuWindow between(long serverPid, long fromNanos, long toNanos) throws IOException, InterruptedException {
+            long self = ProcessHandle.current().pid();
+            sleepUntil(fromNanos);
+            long server = ProcessCpu.micros(serverPid);
+            long load = ProcessCpu.micros(self);
+            sleepUntil(toNanos);
+            return new CpuWindow(ProcessCpu.micros(serverPid) - server, ProcessCpu.micros(self) - load);
+        }
+
+        private static void sleepUntil(long nanos) throws InterruptedException {
+            for (long left; (left = nanos - System.nanoTime()) > 0; ) {
+                Thread.sleep(left / 1_000_000, (int) (left % 1_000_000));
+            }
+        }
     }
 }
