@@ -15,8 +15,8 @@ import java.util.function.Consumer;
  * A Jetty {@link RequestLog} that writes one line per request with the connection's Fast Open outcome:
  *
  * <pre>
- * 2026-11-26T01:02:03.456Z 198.19.0.2:40312 "GET /index.html HTTP/1.1" 200 612 fastopen=syn-data
- * 2026-11-26T01:02:03.789Z 198.19.0.2:40314 "POST /echo HTTP/1.1" 200 5 fastopen=syn-data early-data=held-50.2ms
+ * 2026-12-01T11:31:33.668546254Z 198.18.100.1:49048 "GET /index.html HTTP/1.1" 200 30 fastopen=syn-data
+ * 2026-12-01T11:31:34.017513153Z 198.18.100.1:49058 "POST /echo HTTP/1.1" 200 3 fastopen=syn-data early-data=held-96.0ms
  * </pre>
  *
  * <p>Fields: time, client address and port, request line, status ({@code -} for a dropped request, which got
