@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
  * JVMs on the class path the launcher names with {@code -Dtfo4j.cliClasspath} ({@link ChildJvm}).
  */
 @Command(name = "tfo4j", mixinStandardHelpOptions = true, version = "tfo4j 0.1.0",
-        description = "tfo4j's benchmarks: ./tfo4j bench latency|throughput|agent-cost (./tfo4j --help for the rest).",
+        description = "tfo4j's benchmarks: ./tfo4j bench latency|throughput|agent-cost|cold-start (./tfo4j --help for the rest).",
         subcommands = {BenchCommand.class, PeerCommand.class, CommandLine.HelpCommand.class})
 public final class BenchMain implements Runnable {
     @CommandLine.Spec

@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
         description = {"TCP Fast Open for the JVM: probe this host, test it end to end, talk TCP and HTTP with Fast Open.",
                 "./tfo4j run [--listen PORTS] [--connect PORTS|all] -- COMMAND runs a program with the tfo4j agent"
                         + " (./tfo4j run --help).",
-                "./tfo4j bench latency|throughput|agent-cost measures Fast Open against the tools users would pick"
+                "./tfo4j bench latency|throughput|agent-cost|cold-start measures Fast Open against the tools users would pick"
                         + " instead (./tfo4j bench --help; module tfo4j-bench)."},
         subcommands = {DemoCommand.class, ProbeCommand.class, SelftestCommand.class, NcCommand.class, GetCommand.class,
                 ServeCommand.class, AgentCommand.class,

@@ -24,7 +24,7 @@ class CliClassPathTest {
     @Test
     void theHelpNamesBench() {
         String usage = Main.commandLine().getUsageMessage();
-        assertTrue(usage.contains("./tfo4j bench latency|throughput|agent-cost"), usage);
+        assertTrue(usage.contains("./tfo4j bench latency|throughput|agent-cost|cold-start"), usage);
     }
 
     private static boolean loadable(String name) {
