@@ -65,7 +65,7 @@ class PeerCommandTest {
 
     @Test
     void benchDoesNotLoadNettyUntilANettyPeerRuns() throws Exception {
-        List<String> command = new ArrayList<>(BenchProcess.javaCommand("bench", "latency", "--help"));
+        List<String> command = new ArrayList<>(ChildJvm.command("bench", "latency", "--help"));
         command.add(1, "-verbose:class");
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

@@ -1,5 +1,7 @@
 package io.tfo4j.bench;
 
+import io.tfo4j.lab.LabProcess;
+import io.tfo4j.lab.DelayedHosts;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tfo4j.FastOpenCounters;
 import io.tfo4j.lab.JvmLauncher;
@@ -51,13 +53,13 @@ class PeersTest {
     }
 
     /** {@code tfo4j peer netty-server --fastopen} with its access log on stdout; it warms up before it listens. */
-    private BenchProcess startNettyServer() throws Exception {
+    private LabProcess startNettyServer() throws Exception {
         return startServer(NETTY_PORT, "peer", "netty-server", "--bind", SERVER, "--port", Integer.toString(NETTY_PORT),
                 "--fastopen", "--access-log");
     }
 
-    private BenchProcess startServer(int port, String... args) throws Exception {
-        BenchProcess server = BenchProcess.start(hosts.server(), new byte[0], args);
+    private LabProcess startServer(int port, String... args) throws Exception {
+        LabProcess server = BenchProcess.start(hosts.server(), new byte[0], args);
         try {
             DelayedHosts.awaitListening(hosts.server(), port);
         } catch (AssertionError e) {
@@ -69,14 +71,14 @@ class PeersTest {
 
     /** Runs a peer client in the client namespace; its JSON lines, after checking it exited with 0. */
     private List<JsonNode> runClient(String... args) throws Exception {
-        try (BenchProcess cli = BenchProcess.run(hosts.client(), new byte[0], args)) {
+        try (LabProcess cli = BenchProcess.run(hosts.client(), new byte[0], args)) {
             assertEquals(0, cli.awaitExit(5), cli.stdout() + cli.stderr());
             return cli.stdoutJson();
         }
     }
 
     /** The server's access log lines for requests from the client host (waits up to 5 s for {@code count}). */
-    private static List<JsonNode> accessLog(BenchProcess server, int count) throws Exception {
+    private static List<JsonNode> accessLog(LabProcess server, int count) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
         List<JsonNode> lines;
         do {
@@ -98,7 +100,7 @@ class PeersTest {
 
     @Test
     void nettyClientAgainstNettyServerSendsTheRequestInTheSynFromTheSecondConnection() throws Exception {
-        try (BenchProcess server = startNettyServer()) {
+        try (LabProcess server = startNettyServer()) {
             String url = "http://" + SERVER + ":" + NETTY_PORT + "/";
             FastOpenCounters before = hosts.server().call(FastOpenCounters::read);
             List<JsonNode> lines = runClient("peer", "netty-client", "--count", "3", "--json", url);
@@ -124,7 +126,7 @@ class PeersTest {
 
     @Test
     void jdkClientAgainstNettyServerOpensANewConnectionPerRequestWithoutFastOpen() throws Exception {
-        try (BenchProcess server = startNettyServer()) {
+        try (LabProcess server = startNettyServer()) {
             FastOpenCounters before = hosts.server().call(FastOpenCounters::read);
             List<JsonNode> lines = runClient("peer", "jdk-client", "--count", "3", "--json",
                     "http://" + SERVER + ":" + NETTY_PORT + "/");

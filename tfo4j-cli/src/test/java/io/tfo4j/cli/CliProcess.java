@@ -1,95 +1,20 @@
 package io.tfo4j.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tfo4j.lab.LabProcess;
 import io.tfo4j.lab.NetNamespace;
 
 import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
 
-/** Runs the real {@code tfo4j} command (this module's Main, in a new JVM) inside a network namespace. */
-final class CliProcess implements AutoCloseable {
-    private static final ObjectMapper MAPPER = new ObjectMapper();
-
-    private final Process process;
-    private final Path stdout;
-    private final Path stderr;
-
-    private CliProcess(Process process, Path stdout, Path stderr) {
-        this.process = process;
-        this.stdout = stdout;
-        this.stderr = stderr;
+/** Runs the real {@code tfo4j (this module's Main), in a new JVM} inside a network namespace, as a {@link LabProcess}. */
+final class CliProcess {
+    private CliProcess() {
     }
 
-    static List<String> javaCommand(String... args) {
-        return ChildJvm.command(args);
+    static LabProcess start(NetNamespace namespace, byte[] stdin, String... args) throws IOException {
+        return LabProcess.start(namespace, stdin, ChildJvm.command(args));
     }
 
-    /** Starts {@code tfo4j args...} in {@code namespace}, feeding it {@code stdin}. */
-    static CliProcess start(NetNamespace namespace, byte[] stdin, String... args) throws IOException {
-        Path out = Files.createTempFile("tfo4j-cli", ".out");
-        Path err = Files.createTempFile("tfo4j-cli", ".err");
-        Process process = namespace.command(javaCommand(args).toArray(String[]::new))
-                .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
-        try (OutputStream in = process.getOutputStream()) {
-            in.write(stdin);
-        }
-        return new CliProcess(process, out, err);
-    }
-
-    /** Runs {@code tfo4j args...} in {@code namespace} to the end (at most 30 s). */
-    static CliProcess run(NetNamespace namespace, byte[] stdin, String... args) throws Exception {
-        CliProcess cli = start(namespace, stdin, args);
-        cli.awaitExit(30);
-        return cli;
-    }
-
-    int awaitExit(int seconds) throws InterruptedException, IOException {
-        if (!process.waitFor(seconds, TimeUnit.SECONDS)) {
-            process.destroyForcibly();
-            throw new AssertionError("tfo4j did not finish within " + seconds + " s; stderr: " + stderr());
-        }
-        return process.exitValue();
-    }
-
-    String stdout() throws IOException {
-        return Files.readString(stdout, StandardCharsets.UTF_8);
-    }
-
-    String stderr() throws IOException {
-        return Files.readString(stderr, StandardCharsets.UTF_8);
-    }
-
-    /** The JSON lines tfo4j wrote to stdout. */
-    List<JsonNode> stdoutJson() throws IOException {
-        return json(stdout());
-    }
-
-    /** The JSON lines tfo4j wrote to stderr. */
-    List<JsonNode> jsonLines() throws IOException {
-        return json(stderr());
-    }
-
-    private static List<JsonNode> json(String text) throws IOException {
-        List<JsonNode> lines = new ArrayList<>();
-        for (String line : text.split("\n")) {
-            if (line.startsWith("{")) {
-                lines.add(MAPPER.readTree(line));
-            }
-        }
-        return lines;
-    }
-
-    @Override
-    public void close() throws IOException {
-        process.destroyForcibly();
-        Files.deleteIfExists(stdout);
-        Files.deleteIfExists(stderr);
+    static LabProcess run(NetNamespace namespace, byte[] stdin, String... args) throws Exception {
+        return LabProcess.run(namespace, stdin, ChildJvm.command(args));
     }
 }

@@ -129,7 +129,7 @@ class CommandLineTest {
     void selftestPasses() throws Exception {
         assumeTrue(NetNamespace.unavailableReason().isEmpty(),
                 () -> "skipped: the selftest would be INCONCLUSIVE here: " + NetNamespace.unavailableReason().orElse(""));
-        Process process = new ProcessBuilder(CliProcess.javaCommand("selftest")).redirectErrorStream(true).start();
+        Process process = new ProcessBuilder(ChildJvm.command("selftest")).redirectErrorStream(true).start();
         assertTrue(process.waitFor(60, TimeUnit.SECONDS), "selftest finished");
         String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         List<String> lines = output.lines().toList();

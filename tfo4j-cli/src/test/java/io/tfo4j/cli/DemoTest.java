@@ -1,5 +1,6 @@
 package io.tfo4j.cli;
 
+import io.tfo4j.lab.LabProcess;
 import io.tfo4j.lab.NetNamespace;
 import io.tfo4j.lab.WanLab;
 import org.junit.jupiter.api.Test;
@@ -30,7 +31,7 @@ class DemoTest {
         assumeTrue(WanLab.unavailableReason().isEmpty(), () -> "skipped: " + WanLab.unavailableReason().orElse(""));
         String out;
         try (NetNamespace host = NetNamespace.create(1);
-             CliProcess demo = CliProcess.start(host, new byte[0], "demo", "--rtt", "100ms", "--requests", "3")) {
+             LabProcess demo = CliProcess.start(host, new byte[0], "demo", "--rtt", "100ms", "--requests", "3")) {
             assertEquals(0, demo.awaitExit(90), demo.stderr());
             out = demo.stdout();
         }

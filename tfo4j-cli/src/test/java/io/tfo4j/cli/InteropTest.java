@@ -1,5 +1,7 @@
 package io.tfo4j.cli;
 
+import io.tfo4j.lab.LabProcess;
+import io.tfo4j.lab.DelayedHosts;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tfo4j.FastOpenCounters;
 import io.tfo4j.lab.Nginx;
@@ -74,7 +76,7 @@ class InteropTest {
             byte[] request = "GET / HTTP/1.0\r\nHost: tfo4j\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
             List<JsonNode> lines = new ArrayList<>();
             for (int i = 0; i < 3; i++) {
-                try (CliProcess nc = CliProcess.run(client, request, "nc", "--json", SERVER, "8080")) {
+                try (LabProcess nc = CliProcess.run(client, request, "nc", "--json", SERVER, "8080")) {
                     assertTrue(nc.stdout().contains("hello from nginx"), "nginx answered: " + nc.stdout() + nc.stderr());
                     lines.add(nc.jsonLines().getFirst());
                 }
@@ -92,7 +94,7 @@ class InteropTest {
         try (Nginx nginx = startNginx()) {
             String url = "http://" + SERVER + ":8080/";
             List<JsonNode> gets;
-            try (CliProcess get = CliProcess.run(client, new byte[0], "get", "--json", "--count", "3", url)) {
+            try (LabProcess get = CliProcess.run(client, new byte[0], "get", "--json", "--count", "3", url)) {
                 assertEquals(0, get.awaitExit(5), get.stderr());
                 gets = get.stdoutJson();
             }
@@ -103,7 +105,7 @@ class InteropTest {
 
             List<JsonNode> posts;
             FastOpenCounters before = server.call(FastOpenCounters::read);
-            try (CliProcess post = CliProcess.run(client, new byte[0], "get", "--json", "--count", "2",
+            try (LabProcess post = CliProcess.run(client, new byte[0], "get", "--json", "--count", "2",
                     "--method", "POST", "--data", "x=1", url + Nginx.OK_PATH.substring(1))) {
                 assertEquals(0, post.awaitExit(5), post.stderr());
                 posts = post.stdoutJson();
@@ -116,11 +118,11 @@ class InteropTest {
     }
 
     /** {@code tfo4j serve} in the server namespace on port 8081 with {@code args}; its stdout is the access log. */
-    private CliProcess startServe(Path site, String... args) throws Exception {
+    private LabProcess startServe(Path site, String... args) throws Exception {
         List<String> command = new ArrayList<>(List.of("serve", site.toString(), "--bind", SERVER, "--port", "8081",
                 "--access-log"));
         command.addAll(List.of(args));
-        CliProcess serve = CliProcess.start(server, new byte[0], command.toArray(String[]::new));
+        LabProcess serve = CliProcess.start(server, new byte[0], command.toArray(String[]::new));
         try {
             DelayedHosts.awaitListening(server, 8081);
         } catch (AssertionError e) {
@@ -131,7 +133,7 @@ class InteropTest {
     }
 
     /** The access log lines of requests from {@code client} (waits up to 5 s for {@code count}). */
-    private static List<String> accessLog(CliProcess serve, String client, int count) throws Exception {
+    private static List<String> accessLog(LabProcess serve, String client, int count) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
         List<String> lines;
         do {
@@ -152,7 +154,7 @@ class InteropTest {
         Path curl = Path.of("/usr/bin/curl");
         assumeTrue(Files.isExecutable(curl), "skipped: curl is not installed (apt-get install curl)");
         Files.writeString(site.resolve("index.html"), "<p>hello from tfo4j serve</p>\n");
-        try (CliProcess serve = startServe(site, "--fastopen")) {
+        try (LabProcess serve = startServe(site, "--fastopen")) {
             // Warm the server's JVM up from its own host first, so the timed requests see a warm server.
             for (String path : List.of("index.html", "echo")) {
                 Process warmUp = server.command(curl.toString(), "-s", "-o", "/dev/null", "-d", "w=1",
@@ -206,10 +208,10 @@ class InteropTest {
 
     @Test
     void getRetriesA425TooEarlyOnceAfterTheHandshake(@TempDir Path site) throws Exception {
-        try (CliProcess serve = startServe(site, "--fastopen", "--early-data=reject")) {
+        try (LabProcess serve = startServe(site, "--fastopen", "--early-data=reject")) {
             String url = "http://" + SERVER + ":8081/echo";
             List<JsonNode> posts;
-            try (CliProcess post = CliProcess.run(client, new byte[0], "get", "--json", "--count", "2",
+            try (LabProcess post = CliProcess.run(client, new byte[0], "get", "--json", "--count", "2",
                     "--method", "POST", "--data", "x=1", "--unsafe-in-syn", url)) {
                 assertEquals(0, post.awaitExit(5), post.stderr());
                 posts = post.stdoutJson();
@@ -243,7 +245,7 @@ class InteropTest {
                 "    sys.stderr.write('connection %d: tcpi_options=0x%x fastopen_client_fail=%d\\n'"
                         + " % (i, info[5], (info[7] >> 1) & 3))",
                 "    s.close()", "");
-        try (CliProcess listener = CliProcess.start(server, new byte[0], "nc", "-l", "-b", SERVER, "7000",
+        try (LabProcess listener = CliProcess.start(server, new byte[0], "nc", "-l", "-b", SERVER, "7000",
                 "--fastopen", "--reply", reply.toString(), "--json", "--count", "4")) {
             try {
                 DelayedHosts.awaitListening(server, 7000);

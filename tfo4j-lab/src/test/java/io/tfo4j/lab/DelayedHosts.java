@@ -1,9 +1,6 @@
-package io.tfo4j.bench;
+package io.tfo4j.lab;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.tfo4j.lab.LinkProfile;
-import io.tfo4j.lab.NetNamespace;
-import io.tfo4j.lab.WanLab;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -18,11 +15,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * A client and a server "host" for the peers' tests: a {@link WanLab} (two namespaces with
+ * A client and a server "host" for the tests of the CLI and of the bench's peers (this module's test-jar): a
+ * {@link WanLab} (two namespaces with
  * {@code net.ipv4.tcp_fastopen=3} and a delay line), so one round trip saved is plain to see in a time to
  * first byte. Also the checks the tests across it share.
  */
-final class DelayedHosts implements AutoCloseable {
+public final class DelayedHosts implements AutoCloseable {
     private final WanLab lab;
     private final double rttMs;
 
@@ -35,24 +33,28 @@ final class DelayedHosts implements AutoCloseable {
      * Makes the hosts ({@link WanLab#CLIENT_ADDRESS}, {@link WanLab#SERVER_ADDRESS}), or skips the test
      * with the reason where a lab cannot be built.
      */
-    static DelayedHosts open(Duration oneWay) throws IOException {
+    public static DelayedHosts open(Duration oneWay) throws IOException {
         assumeTrue(WanLab.unavailableReason().isEmpty(), () -> "skipped: " + WanLab.unavailableReason().orElse(""));
         return new DelayedHosts(WanLab.create(LinkProfile.rtt(oneWay.multipliedBy(2))));
     }
 
-    NetNamespace client() {
+    public NetNamespace client() {
         return lab.client();
     }
 
-    NetNamespace server() {
+    public NetNamespace server() {
         return lab.server();
+    }
+
+    public double rttMs() {
+        return rttMs;
     }
 
     /**
      * Connection 1 needs the handshake before the request (2 round trips); the others carry the request
      * in the SYN (1 round trip). The bounds are wide: they separate 1 from 2 round trips, nothing finer.
      */
-    void assertRoundTrips(List<JsonNode> lines) {
+    public void assertRoundTrips(List<JsonNode> lines) {
         assertTwoRoundTrips(lines.subList(0, 1));
         for (int i = 1; i < lines.size(); i++) {
             double later = lines.get(i).get("ttfbMs").asDouble() / rttMs;
@@ -63,7 +65,7 @@ final class DelayedHosts implements AutoCloseable {
     }
 
     /** Every connection needed the handshake before the request: about 2 round trips each. */
-    void assertTwoRoundTrips(List<JsonNode> lines) {
+    public void assertTwoRoundTrips(List<JsonNode> lines) {
         for (int i = 0; i < lines.size(); i++) {
             double rtts = lines.get(i).get("ttfbMs").asDouble() / rttMs;
             // The lower bound is the point; the upper one only catches a retransmission (1 s), with room for a
@@ -73,7 +75,7 @@ final class DelayedHosts implements AutoCloseable {
     }
 
     /** Prints each line with its time to first byte in round trips. */
-    void report(String title, List<JsonNode> lines) {
+    public void report(String title, List<JsonNode> lines) {
         System.out.println(title + " (RTT " + rttMs + " ms):");
         for (JsonNode line : lines) {
             double ttfb = line.path("ttfbMs").asDouble(Double.NaN);
@@ -83,7 +85,7 @@ final class DelayedHosts implements AutoCloseable {
     }
 
     /** Waits until a socket listens on {@code port} in the namespace (read from its /proc/net/tcp and tcp6). */
-    static void awaitListening(NetNamespace namespace, int port) throws Exception {
+    public static void awaitListening(NetNamespace namespace, int port) throws Exception {
         String hexPort = String.format(":%04X", port);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (System.nanoTime() < deadline) {
