@@ -195,16 +195,9 @@ class DeferredConnectTest {
     @Test
     void silentServerWithCachedCookieTimesOut() throws Exception {
         assumeTrue(Files.isExecutable(Path.of("/usr/sbin/nft")), "skipped: nftables is not installed");
-        InetSocketAddress silent;
-        try (GreetingServer server = new GreetingServer()) {
-            hosts.client.call(() -> greetingSession(server.address(), false));
-            server.nextOutcome();
-            silent = new InetSocketAddress(server.address().getAddress(), 9);
-        }
-        Process nft = hosts.server.command("nft", "add table ip drop9; add chain ip drop9 input"
-                + " { type filter hook input priority 0; }; add rule ip drop9 input tcp dport 9 drop")
-                .redirectErrorStream(true).start();
-        assertEquals(0, nft.waitFor(), new String(nft.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+        InetSocketAddress silent = port9WithCachedCookie();
+        nft("add table ip drop9; add chain ip drop9 input"
+                + " { type filter hook input priority 0; }; add rule ip drop9 input tcp dport 9 drop");
 
         long started = System.nanoTime();
         Exception dialer = hosts.client.call(() -> assertThrows(IOException.class,
@@ -229,12 +222,7 @@ class DeferredConnectTest {
     @Test
     void startHandshakeOnASynAlreadySentChangesNothing() throws Exception {
         assumeTrue(Files.isExecutable(Path.of("/usr/sbin/nft")), "skipped: nftables is not installed");
-        InetSocketAddress silent;
-        try (GreetingServer server = new GreetingServer()) {
-            hosts.client.call(() -> greetingSession(server.address(), false));
-            server.nextOutcome();
-            silent = new InetSocketAddress(server.address().getAddress(), 9);
-        }
+        InetSocketAddress silent = port9WithCachedCookie();
         nft("add table ip count9; add chain ip count9 input { type filter hook input priority 0; };"
                 + " add rule ip count9 input tcp dport 9 tcp flags syn counter drop");
 
@@ -252,6 +240,15 @@ class DeferredConnectTest {
             TcpInfo info = TcpInfo.of(channel);
             assertEquals(TcpState.SYN_SENT, info.state());
             assertEquals(1 + info.totalRetrans(), synsToPort9(), "no SYN but the kernel's retransmissions");
+        }
+    }
+
+    /** Port 9 of the server host, for which the client holds a cookie (cookies are per address, not port). */
+    private InetSocketAddress port9WithCachedCookie() throws Exception {
+        try (GreetingServer server = new GreetingServer()) {
+            hosts.client.call(() -> greetingSession(server.address(), false));
+            server.nextOutcome();
+            return new InetSocketAddress(server.address().getAddress(), 9);
         }
     }
 

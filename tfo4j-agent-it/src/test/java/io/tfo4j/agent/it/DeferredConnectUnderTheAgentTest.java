@@ -88,24 +88,9 @@ class DeferredConnectUnderTheAgentTest {
             server.stop();
         }
 
-        JavaProgram.Finished read = failure(AGENT, "read");
-        JavaProgram.Finished write = failure(AGENT_LONG_WINDOW, "write");
-        JavaProgram.Finished lateWrite = failure(AGENT, "late-write");
-        JavaProgram.Finished plain = failure(null, "read");
-        assertAll(
-                () -> assertLines(read, "connect returned after \\d+ ms",
-                        "read threw java.net.SocketException: Connection refused after \\d+ ms"),
-                // The read sent the SYN, or the window's timer when the JVM's first read came later than 10 ms:
-                // one of them, once.
-                () -> assertEquals(1, agentLinesWith(read, SYN_WITHOUT_DATA), read::text),
-                () -> assertLines(write, "connect returned after \\d+ ms", "write returned after \\d+ ms",
-                        "read threw java.net.SocketException: Connection refused after \\d+ ms"),
-                () -> assertEquals(1, agentLinesWith(write, WRITE_IN_SYN), write::text),
-                () -> assertLines(lateWrite, "connect returned after \\d+ ms",
-                        "write threw java.net.SocketException: Connection refused after \\d+ ms"),
-                () -> assertEquals(1, agentLinesWith(lateWrite, ServerSpeaksFirstTest.WINDOW_CLOSED), lateWrite::text),
-                () -> assertEquals(0, agentLinesWith(lateWrite, WRITE_IN_SYN), lateWrite::text),
-                () -> assertLines(plain, "connect threw java.net.ConnectException: Connection refused after \\d+ ms"));
+        assertFirstOperationsFail("read threw java.net.SocketException: Connection refused after \\d+ ms",
+                "write threw java.net.SocketException: Connection refused after \\d+ ms",
+                "connect threw java.net.ConnectException: Connection refused after \\d+ ms");
     }
 
     @Test
@@ -118,24 +103,9 @@ class DeferredConnectUnderTheAgentTest {
             cookieFromALiveServer();
             dropSegmentsToThePort();
 
-            JavaProgram.Finished read = failure(AGENT, "read");
-            JavaProgram.Finished write = failure(AGENT_LONG_WINDOW, "write");
-            JavaProgram.Finished lateWrite = failure(AGENT, "late-write");
-            JavaProgram.Finished plain = failure(null, "read");
-            assertAll(
-                    () -> assertLines(read, "connect returned after \\d+ ms",
-                            "read threw java.net.SocketTimeoutException: Read timed out after \\d+ ms"),
-                    () -> assertEquals(1, agentLinesWith(read, SYN_WITHOUT_DATA), read::text),
-                    () -> assertLines(write, "connect returned after \\d+ ms", "write returned after \\d+ ms",
-                            "read threw java.net.SocketTimeoutException: Read timed out after \\d+ ms"),
-                    () -> assertEquals(1, agentLinesWith(write, WRITE_IN_SYN), write::text),
-                    () -> assertLines(lateWrite, "connect returned after \\d+ ms",
-                            "write threw java.net.SocketException: Connection timed out after \\d+ ms"),
-                    () -> assertEquals(1, agentLinesWith(lateWrite, ServerSpeaksFirstTest.WINDOW_CLOSED),
-                            lateWrite::text),
-                    () -> assertEquals(0, agentLinesWith(lateWrite, WRITE_IN_SYN), lateWrite::text),
-                    () -> assertLines(plain,
-                            "connect threw java.net.SocketTimeoutException: Connect timed out after \\d+ ms"));
+            assertFirstOperationsFail("read threw java.net.SocketTimeoutException: Read timed out after \\d+ ms",
+                    "write threw java.net.SocketException: Connection timed out after \\d+ ms",
+                    "connect threw java.net.SocketTimeoutException: Connect timed out after \\d+ ms");
         }
     }
 
@@ -169,6 +139,28 @@ class DeferredConnectUnderTheAgentTest {
     }
 
     /** {@link ConnectFailureApp}, with the agent's {@code agentOptions} (null: without the agent), in the client host. */
+    /**
+     * Runs the failing client four ways: a first read, a first write within the window, a write after it, and
+     * without the agent; {@code readError} is what the first read (and the write's later read) ends with.
+     */
+    private void assertFirstOperationsFail(String readError, String lateWriteError, String plainError) throws Exception {
+        JavaProgram.Finished read = failure(AGENT, "read");
+        JavaProgram.Finished write = failure(AGENT_LONG_WINDOW, "write");
+        JavaProgram.Finished lateWrite = failure(AGENT, "late-write");
+        JavaProgram.Finished plain = failure(null, "read");
+        assertAll(
+                () -> assertLines(read, "connect returned after \\d+ ms", readError),
+                // The read sent the SYN, or the window's timer when the JVM's first read came later than 10 ms:
+                // one of them, once.
+                () -> assertEquals(1, agentLinesWith(read, SYN_WITHOUT_DATA), read::text),
+                () -> assertLines(write, "connect returned after \\d+ ms", "write returned after \\d+ ms", readError),
+                () -> assertEquals(1, agentLinesWith(write, WRITE_IN_SYN), write::text),
+                () -> assertLines(lateWrite, "connect returned after \\d+ ms", lateWriteError),
+                () -> assertEquals(1, agentLinesWith(lateWrite, ServerSpeaksFirstTest.WINDOW_CLOSED), lateWrite::text),
+                () -> assertEquals(0, agentLinesWith(lateWrite, WRITE_IN_SYN), lateWrite::text),
+                () -> assertLines(plain, plainError));
+    }
+
     private JavaProgram.Finished failure(String agentOptions, String first) throws IOException {
         List<String> command = new ArrayList<>();
         if (agentOptions != null) {
