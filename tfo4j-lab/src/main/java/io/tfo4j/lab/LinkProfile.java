@@ -2,6 +2,7 @@ package io.tfo4j.lab;
 
 import java.time.Duration;
 import java.util.EnumSet;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.Set;
 
@@ -32,6 +33,33 @@ public record LinkProfile(Duration rtt, Duration jitter, double loss, Set<Fault>
             throw new IllegalArgumentException("loss must be a probability from 0 up to (not including) 1, got " + loss);
         }
         faults = faults.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(faults));
+    }
+
+    /**
+     * Reads a time as people write it on a command line: {@code 50ms}, {@code 0.15s} or {@code 50}
+     * (milliseconds), from 0 to 60 s.
+     *
+     * @throws IllegalArgumentException naming the text and how to write it
+     */
+    public static Duration parseTime(String text) {
+        String number = text.trim().toLowerCase(Locale.ROOT);
+        double factorToNanos = 1e6;
+        if (number.endsWith("ms")) {
+            number = number.substring(0, number.length() - 2);
+        } else if (number.endsWith("s")) {
+            number = number.substring(0, number.length() - 1);
+            factorToNanos = 1e9;
+        }
+        double amount;
+        try {
+            amount = Double.parseDouble(number.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("'" + text + "' is not a time: write it like 50ms, 0.15s or 50");
+        }
+        if (amount < 0 || Double.isNaN(amount) || amount * factorToNanos > 60e9) {
+            throw new IllegalArgumentException("'" + text + "' is not a time from 0 to 60 s");
+        }
+        return Duration.ofNanos(Math.round(amount * factorToNanos));
     }
 
     /** A clean link with this round-trip time: no jitter, no loss, no faults. */

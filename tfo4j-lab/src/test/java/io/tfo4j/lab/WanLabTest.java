@@ -40,6 +40,17 @@ class WanLabTest {
     }
 
     @Test
+    void timesReadAsPeopleWriteThem() {
+        assertEquals(Duration.ofMillis(50), LinkProfile.parseTime("50ms"));
+        assertEquals(Duration.ofMillis(150), LinkProfile.parseTime(" 0.15S "));
+        assertEquals(Duration.ofMillis(50), LinkProfile.parseTime("50"));
+        assertEquals("'fast' is not a time: write it like 50ms, 0.15s or 50",
+                assertThrows(IllegalArgumentException.class, () -> LinkProfile.parseTime("fast")).getMessage());
+        assertEquals("'61s' is not a time from 0 to 60 s",
+                assertThrows(IllegalArgumentException.class, () -> LinkProfile.parseTime("61s")).getMessage());
+    }
+
+    @Test
     void strippingTheFastOpenOptionKeepsTheChecksumRight() {
         byte[] syn = synWithCookieAndData();
         ByteBuffer packet = ByteBuffer.wrap(syn);
