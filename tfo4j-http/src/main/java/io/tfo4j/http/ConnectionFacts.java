@@ -58,6 +58,14 @@ final class ConnectionFacts {
         return facts;
     }
 
+    /**
+     * Reads the connection's facts now, if they are not known yet: for a connection about to be closed
+     * before its request log runs ({@link PromptCloseEndPoint}), when TCP_INFO can no longer be read.
+     */
+    static void remember(ConnectionMetaData connection) {
+        of(connection);
+    }
+
     private static ConnectionFacts of(ConnectionMetaData connection) {
         Object known = connection.getAttribute(CONNECTION_ATTRIBUTE);
         if (known instanceof ConnectionFacts facts) {

@@ -31,8 +31,7 @@ import java.util.concurrent.TimeUnit;
  * {@link EarlyDataPolicy#WAIT} it looks again every millisecond, without holding a thread, until the state
  * changes or the handshake timeout (5 s by default: one lost SYN-ACK and its retransmission after the
  * kernel's 1 s timeout fit in it) runs out. Each decision is put on the request as the attribute
- * {@link #DECISION_ATTRIBUTE}, for logs; when the server has a request log, the connection's Fast Open
- * outcome is read while the request is handled, for a {@link FastOpenRequestLog}.
+ * {@link #DECISION_ATTRIBUTE}, for logs.
  *
  * <p>Needs a connector whose endpoints are {@code SocketChannelEndPoint}s (Jetty's {@code ServerConnector})
  * and the JVM flags tfo4j-core needs to read TCP_INFO. Without them no Fast Open listener can exist either,
@@ -81,11 +80,6 @@ public final class EarlyDataHandler extends Handler.Wrapper {
     @Override
     public boolean handle(Request request, Response response, Callback callback) throws Exception {
         if (idempotent(request.getMethod())) {
-            if (getServer() != null && getServer().getRequestLog() != null) {
-                // The log is written after the answer, when the connection may be closed already
-                // (FastOpenServerConnector closes it as soon as it is done): read its outcome now.
-                ConnectionFacts.of(request);
-            }
             return super.handle(request, response, callback); // without a getsockopt: most requests are GETs
         }
         ConnectionFacts.RequestFacts facts = ConnectionFacts.of(request);

@@ -25,11 +25,10 @@ import java.util.function.Consumer;
  * request or its beginning came in the SYN), {@code fastopen=tfo} (a connection opened by Fast Open, but this
  * request did not ride in the SYN) or {@code fastopen=plain}; and {@code early-data=...} when an
  * {@link EarlyDataHandler} acted on the request ({@code held-Nms}, {@code rejected}, {@code dropped},
- * {@code allowed}). The outcome comes from TCP_INFO, read once per connection, by the
- * {@link EarlyDataHandler} in front while the connection is open (a {@link FastOpenServerConnector} closes
- * it as soon as the answer is sent, before Jetty calls the log), or else by the log itself. Without that
- * handler, a request whose connection is closed by the time it is logged shows {@code plain}, and so does
- * every request without the JVM flags tfo4j-core needs.
+ * {@code allowed}). The outcome comes from TCP_INFO, read once per connection: by an {@link EarlyDataHandler}
+ * in front or the log itself, or, on a {@link FastOpenServerConnector}, which closes a finished connection
+ * before Jetty calls the log, just before that close. Without the JVM flags tfo4j-core needs, every request
+ * is {@code plain}.
  */
 public final class FastOpenRequestLog implements RequestLog {
     private final Consumer<String> sink;

@@ -107,7 +107,8 @@ public class FastOpenServerConnector extends ServerConnector {
 
     @Override
     protected SocketChannelEndPoint newEndPoint(SocketChannel channel, ManagedSelector selector, SelectionKey key) {
-        SocketChannelEndPoint endPoint = new PromptCloseEndPoint(channel, selector, key, getScheduler());
+        SocketChannelEndPoint endPoint = new PromptCloseEndPoint(channel, selector, key, getScheduler(),
+                () -> getServer().getRequestLog() != null);
         endPoint.setIdleTimeout(getIdleTimeout());
         return endPoint;
     }

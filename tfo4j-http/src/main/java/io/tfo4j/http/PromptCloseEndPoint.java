@@ -2,12 +2,14 @@ package io.tfo4j.http;
 
 import org.eclipse.jetty.io.ManagedSelector;
 import org.eclipse.jetty.io.SocketChannelEndPoint;
+import org.eclipse.jetty.server.ConnectionMetaData;
 import org.eclipse.jetty.util.thread.Scheduler;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
+import java.util.function.BooleanSupplier;
 
 /**
  * A Jetty endpoint that closes a connection as soon as the server is done with it, as nginx does. Jetty ends
@@ -17,15 +19,25 @@ import java.nio.channels.SocketChannel;
  * has sent nothing more, the close is the same to the client (the answer and a FIN), so this closes at once;
  * when more has come (a request body the answer did not wait for), it half-closes as Jetty does, so that the
  * client can still read the answer instead of a reset.
+ *
+ * <p>Jetty writes its request log after this close, when the socket's TCP_INFO can no longer be read; so when
+ * there is a request log, the connection's Fast Open facts ({@link ConnectionFacts}) are read first.
  */
 final class PromptCloseEndPoint extends SocketChannelEndPoint {
-    PromptCloseEndPoint(SocketChannel channel, ManagedSelector selector, SelectionKey key, Scheduler scheduler) {
+    private final BooleanSupplier requestLogged;
+
+    PromptCloseEndPoint(SocketChannel channel, ManagedSelector selector, SelectionKey key, Scheduler scheduler,
+                        BooleanSupplier requestLogged) {
         super(channel, selector, key, scheduler);
+        this.requestLogged = requestLogged;
     }
 
     @Override
     protected void doShutdownOutput() {
         if (nothingMoreToRead()) {
+            if (requestLogged.getAsBoolean() && getConnection() instanceof ConnectionMetaData connection) {
+                ConnectionFacts.remember(connection);
+            }
             close(); // Jetty's state machine calls doOnClose once this returns
         } else {
             super.doShutdownOutput();
