@@ -39,7 +39,15 @@ public record ClientOutcome(Result result, String reason, TcpInfo tcpInfo) {
         return read(FileDescriptors.of(channel));
     }
 
-    /** Reads the outcome of a client socket. */
+    /**
+     * Reads the outcome of a client socket. For TLS, pass the {@code SSLSocket} itself when it is layered on
+     * a {@link FastOpenSocketFactory} socket (what OkHttp, Apache HttpClient and
+     * {@code SSLSocketFactory.createSocket(socket, host, port, autoClose)} make): the outcome is the socket
+     * under it, whose SYN carried the TLS ClientHello. Read it after the TLS handshake.
+     *
+     * @throws UnsupportedOperationException for an {@code SSLSocket} layered on another kind of socket
+     *                                       (read the outcome from that socket), or when a JVM flag is missing
+     */
     public static ClientOutcome of(Socket socket) throws IOException {
         return read(FileDescriptors.of(socket));
     }

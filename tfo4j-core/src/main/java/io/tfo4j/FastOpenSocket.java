@@ -10,7 +10,8 @@ import java.time.Duration;
  * implementation is {@link FastOpenSocketImpl}, a JDK socket channel with Fast Open and its deferred
  * connect handled. Everything else (state, checks, options, streams that close the socket) is the JDK's
  * own {@code Socket}. {@link #getChannel()} is null, as for any socket not made by a channel: reading the
- * channel directly would bypass the deferred-connect handling.
+ * channel directly would bypass the deferred-connect handling. While open it is known to
+ * {@link LayeredSockets}, so that the outcome of a TLS socket layered on it can be read.
  */
 final class FastOpenSocket extends Socket {
     private final FastOpenSocketImpl impl;
@@ -20,6 +21,7 @@ final class FastOpenSocket extends Socket {
         super(impl);
         this.impl = impl;
         impl.closeOnFailedConnect(this);
+        LayeredSockets.opened(this);
     }
 
     /** The channel under this socket; open until the socket is closed. */
@@ -35,6 +37,7 @@ final class FastOpenSocket extends Socket {
     /** Also closes a channel that {@code Socket} never used (it closes its implementation only once used). */
     @Override
     public void close() throws IOException {
+        LayeredSockets.closed(this);
         super.close();
         impl.close();
     }

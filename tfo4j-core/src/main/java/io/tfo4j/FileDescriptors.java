@@ -12,6 +12,7 @@ import java.nio.channels.Channel;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import javax.net.ssl.SSLSocket;
 
 /**
  * Finds the Linux file descriptor behind a JDK socket or channel. The JDK has no public API for it, so
@@ -22,6 +23,7 @@ import java.nio.channels.SocketChannel;
  *   <li>plain {@code new Socket()} / {@code new ServerSocket()}: the private {@code impl} field and
  *       {@code SocketImpl.getFileDescriptor()}, which also need {@code --add-opens java.base/java.net=...}.</li>
  * </ul>
+ * <p>An {@code SSLSocket} layered on a tfo4j socket is read through that socket ({@link LayeredSockets}).
  * <p>A raw {@link FileDescriptor} (from code that sees the JDK's descriptors, such as the agent) is read
  * with {@code sun.nio.ch.IOUtil.fdVal}, which needs {@code --add-exports java.base/sun.nio.ch=...}.
  * Without a flag, every method throws {@link UnsupportedOperationException} naming the flag.
@@ -184,6 +186,17 @@ final class FileDescriptors {
         if (socket.getChannel() != null) {
             return ofChannel(socket.getChannel());
         }
+        if (socket instanceof SSLSocket) {
+            Socket transport = LayeredSockets.transportOf(socket);
+            if (transport != null) {
+                return of(transport);
+            }
+            if (!selfConnected(socket)) {
+                throw new UnsupportedOperationException("this SSLSocket is layered on a socket that is not an open"
+                        + " tfo4j socket: tfo4j reads the outcome through an SSLSocket only when it was layered on a"
+                        + " FastOpenSocketFactory socket; read it from the socket it was layered on");
+            }
+        }
         requirePlainSocketAccess();
         try {
             // getSoTimeout() makes the JDK create the lazily created native socket, without side effects.
@@ -194,6 +207,23 @@ final class FileDescriptors {
             throw e;
         } catch (Throwable t) {
             throw new IllegalStateException("reading the file descriptor of " + socket + " failed", t);
+        }
+    }
+
+    /**
+     * True when an SSLSocket made its own connection ({@code SSLSocketFactory.createSocket(host, port)}), so
+     * its own implementation holds the descriptor; false when it is layered on another socket.
+     */
+    private static boolean selfConnected(Socket ssl) {
+        if (PlainSocketAccess.PROBLEM != null) {
+            return true; // the plain path names the missing flag
+        }
+        try {
+            SocketImpl impl = (SocketImpl) PlainSocketAccess.SOCKET_IMPL.invokeExact(ssl);
+            FileDescriptor fd = (FileDescriptor) PlainSocketAccess.GET_FILE_DESCRIPTOR.invokeExact(impl);
+            return fd != null && fd.valid();
+        } catch (Throwable t) {
+            return true;
         }
     }
 

@@ -10,7 +10,7 @@ import java.nio.charset.StandardCharsets;
  * those commands (probe, nc, get, --version, help) with {@code -XX:AOTCache}, so that the classes this run
  * loaded and linked, and the profiles it gathered, are there from the first instruction. It runs what they
  * run, talking only to this host's loopback: {@code --version}, {@code probe}, and one {@code nc} and one
- * {@code get} round to a loopback responder, each through its warm-up. Their output is the launcher's to
+ * {@code get} round to a loopback responder (and one over TLS), each through its warm-up. Their output is the launcher's to
  * discard.
  */
 public final class AotTraining {
@@ -29,6 +29,9 @@ public final class AotTraining {
             Main.commandLine().execute("nc", "--json", "127.0.0.1", String.valueOf(responder.port()));
             System.setIn(stdin);
             Main.commandLine().execute("get", "--json", responder.url());
+        }
+        try (ClientWarmUp.Responder responder = ClientWarmUp.Responder.startTls()) {
+            Main.commandLine().execute("get", "--json", "--insecure", responder.url());
         }
         System.exit(0);
     }

@@ -3,17 +3,24 @@ package io.tfo4j.cli;
 import io.tfo4j.ClientOutcome;
 import io.tfo4j.FastOpenDialer;
 import io.tfo4j.FastOpenSupport;
+import io.tfo4j.http.TlsIdentity;
+
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
@@ -74,11 +81,12 @@ final class ClientWarmUp {
 
     /**
      * For {@code tfo4j get}: a loopback listener answers every connection with an nginx-like response
-     * while {@code request} is called {@code rounds} times.
+     * while {@code request} is called {@code rounds} times; over TLS with a self-signed certificate made for
+     * it when {@code https} (the requests must trust it), so that the TLS code is warm too.
      */
-    static void http(HttpRequest request, int rounds) {
+    static void http(HttpRequest request, int rounds, boolean https) {
         common();
-        try (Responder responder = Responder.start()) {
+        try (Responder responder = https ? Responder.startTls() : Responder.start()) {
             long firstDone = 0;
             for (int i = 0; i < rounds && (i < 2 || moreRoundsAllowed(firstDone)); i++) {
                 try {
@@ -111,15 +119,22 @@ final class ClientWarmUp {
      */
     static final class Responder implements AutoCloseable {
         private final ServerSocketChannel listener;
+        private final SSLContext tls;
         private final Thread thread;
 
-        private Responder(ServerSocketChannel listener) {
+        private Responder(ServerSocketChannel listener, SSLContext tls) {
             this.listener = listener;
+            this.tls = tls;
             this.thread = Thread.ofPlatform().daemon().name("tfo4j-warm-up-responder").start(this::serve);
         }
 
         static Responder start() throws IOException {
-            return new Responder(loopbackListener());
+            return new Responder(loopbackListener(), null);
+        }
+
+        /** A responder that speaks TLS, with a self-signed certificate for 127.0.0.1 made now. */
+        static Responder startTls() throws IOException {
+            return new Responder(loopbackListener(), TlsIdentity.selfSigned(List.of("127.0.0.1")).serverContext());
         }
 
         int port() throws IOException {
@@ -127,32 +142,57 @@ final class ClientWarmUp {
         }
 
         String url() throws IOException {
-            return "http://127.0.0.1:" + port() + "/";
+            return (tls == null ? "http" : "https") + "://127.0.0.1:" + port() + "/";
         }
 
         private void serve() {
-            ByteBuffer in = ByteBuffer.allocate(8192);
             while (listener.isOpen()) {
                 try (SocketChannel connection = listener.accept()) {
-                    in.clear();
-                    while (!hasHeaders(in) && in.hasRemaining() && connection.read(in) > 0) {
-                        // keep reading
-                    }
-                    ByteBuffer out = ByteBuffer.wrap(HTTP_RESPONSE);
-                    while (out.hasRemaining()) {
-                        connection.write(out);
-                    }
-                    // Read what the client still sends (a request body) until it closes: closing with unread
-                    // data would reset the connection under the response.
-                    connection.shutdownOutput();
-                    while (connection.read(in.clear()) >= 0) {
-                        // drain
+                    if (tls == null) {
+                        answer(connection);
+                    } else {
+                        answerOverTls(connection.socket());
                     }
                 } catch (IOException | RuntimeException e) {
                     if (!listener.isOpen()) {
                         return;
                     }
                 }
+            }
+        }
+
+        private void answerOverTls(Socket accepted) throws IOException {
+            accepted.setSoTimeout(2000);
+            try (SSLSocket socket = (SSLSocket) tls.getSocketFactory().createSocket(accepted, null, true)) {
+                socket.setUseClientMode(false);
+                InputStream in = socket.getInputStream();
+                int matched = 0; // of the empty line that ends the headers
+                while (matched < 4) {
+                    int b = in.read();
+                    if (b < 0) {
+                        return;
+                    }
+                    matched = b == "\r\n\r\n".charAt(matched) ? matched + 1 : b == '\r' ? 1 : 0;
+                }
+                socket.getOutputStream().write(HTTP_RESPONSE);
+                socket.getOutputStream().flush();
+            }
+        }
+
+        private void answer(SocketChannel connection) throws IOException {
+            ByteBuffer in = ByteBuffer.allocate(8192);
+            while (!hasHeaders(in) && in.hasRemaining() && connection.read(in) > 0) {
+                // keep reading
+            }
+            ByteBuffer out = ByteBuffer.wrap(HTTP_RESPONSE);
+            while (out.hasRemaining()) {
+                connection.write(out);
+            }
+            // Read what the client still sends (a request body) until it closes: closing with unread
+            // data would reset the connection under the response.
+            connection.shutdownOutput();
+            while (connection.read(in.clear()) >= 0) {
+                // drain
             }
         }
 

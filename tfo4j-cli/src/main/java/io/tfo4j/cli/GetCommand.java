@@ -2,10 +2,14 @@ package io.tfo4j.cli;
 
 import io.tfo4j.ClientOutcome;
 import io.tfo4j.FastOpenSocketFactory;
+import okhttp3.Call;
 import okhttp3.ConnectionPool;
+import okhttp3.EventListener;
+import okhttp3.Handshake;
 import okhttp3.HttpUrl;
 import okhttp3.MediaType;
 import okhttp3.OkHttpClient;
+import okhttp3.Protocol;
 import okhttp3.Request;
 import okhttp3.RequestBody;
 import okhttp3.Response;
@@ -18,8 +22,10 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -27,12 +33,17 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 
 /**
- * {@code tfo4j get}: HTTP requests, each on a new connection, with the Fast Open outcome of each. Built
- * on OkHttp with tfo4j's socket factory.
+ * {@code tfo4j get}: HTTP and HTTPS requests, each on a new connection, with the Fast Open outcome of each.
+ * Built on OkHttp with tfo4j's socket factory. Over HTTPS the SYN carries the TLS ClientHello and the
+ * outcome is read through the TLS socket from tfo4j's socket under it; each request reports its TLS
+ * handshake time too (which, with Fast Open, holds the TCP handshake: the SYN left with the ClientHello).
+ * HTTP/1.1 only: every request has its own connection, where HTTP/2 has nothing to multiplex, and one
+ * protocol keeps runs against different servers comparable.
  *
- * <p>Only safe methods (GET, HEAD, OPTIONS, TRACE) put their request in the SYN: a SYN with data can be
- * replayed, so any other request goes on a connection whose handshake has completed, unless
- * {@code --unsafe-in-syn} says the server is replay-safe. A 425 Too Early answer (RFC 8470) is retried once
+ * <p>Over HTTP only safe methods (GET, HEAD, OPTIONS, TRACE) put their request in the SYN: a SYN with data
+ * can be replayed, so any other request goes on a connection whose handshake has completed, unless
+ * {@code --unsafe-in-syn} says the server is replay-safe. Over HTTPS every method uses Fast Open: the SYN
+ * carries the ClientHello, which a replay cannot turn into a second request. A 425 Too Early answer (RFC 8470) is retried once
  * on a connection whose handshake has completed.
  */
 @Command(name = "get", mixinStandardHelpOptions = true,
@@ -44,8 +55,16 @@ final class GetCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(paramLabel = "URL", description = "An http:// URL.")
+    @Parameters(paramLabel = "URL", description = "An http:// or https:// URL.")
     String url;
+
+    @Option(names = {"-k", "--insecure"}, description = "HTTPS: trust any certificate for any name"
+            + " (a self-signed test server's). Anyone on the path could then read and change the traffic.")
+    boolean insecure;
+
+    @Option(names = "--cacert", paramLabel = "FILE", description = "HTTPS: trust the certificates in this PEM file"
+            + " (instead of the JDK's CAs).")
+    Path caCertificates;
 
     @Option(names = "--count", paramLabel = "N", defaultValue = "1", description = "Requests to make (default 1).")
     int count;
@@ -69,19 +88,35 @@ final class GetCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         HttpUrl target = HttpUrl.parse(url);
-        if (target == null || !target.scheme().equals("http")) {
-            throw new ParameterException(spec.commandLine(), "not an http:// URL: " + url
-                    + " (https is not supported: TLS hides the socket whose outcome tfo4j reports)");
+        if (target == null) {
+            throw new ParameterException(spec.commandLine(), "not an http:// or https:// URL: " + url);
         }
         if (count < 1) {
             throw new ParameterException(spec.commandLine(), "--count must be at least 1, got " + count);
         }
+        if (insecure && caCertificates != null) {
+            throw new ParameterException(spec.commandLine(), "give either --insecure or --cacert, not both");
+        }
+        ClientTls tls;
+        try {
+            tls = insecure ? ClientTls.trustingAnyone() : caCertificates != null ? ClientTls.trusting(caCertificates)
+                    : ClientTls.jdkDefault();
+        } catch (IOException e) {
+            throw new ParameterException(spec.commandLine(), "--cacert: " + e.getMessage());
+        }
+        if (insecure && target.isHttps()) {
+            System.err.println("tfo4j get: --insecure: the server's certificate is NOT checked;"
+                    + " anyone on the path can read and change this traffic");
+        }
         String verb = method.toUpperCase(Locale.ROOT);
         boolean safe = SAFE_METHODS.contains(verb);
-        OkHttpClient inSyn = client(fastOpen.on() && (safe || unsafeInSyn));
-        OkHttpClient afterHandshake = client(false);
+        // Over HTTPS the SYN carries the TLS ClientHello, never the request: a replayed SYN cannot repeat it, so
+        // every method may use Fast Open there.
+        boolean replaySafe = safe || unsafeInSyn || target.isHttps();
+        OkHttpClient inSyn = client(fastOpen.on() && replaySafe, tls);
+        OkHttpClient afterHandshake = client(false, tls);
         if (ClientWarmUp.enabled()) {
-            warmUp(inSyn, afterHandshake, verb);
+            warmUp(inSyn, afterHandshake, verb, target.isHttps());
         }
         int failures = 0;
         for (int i = 1; i <= count; i++) {
@@ -100,11 +135,15 @@ final class GetCommand implements Callable<Integer> {
                 line.put("status", exchange.status);
                 line.put("bytes", exchange.bytes);
                 line.put("ttfbMs", exchange.ttfbNanos / 1e6);
+                if (exchange.tlsVersion != null) {
+                    line.put("tls", exchange.tlsVersion);
+                    line.put("tlsHandshakeMs", exchange.tlsHandshakeNanos / 1e6);
+                }
                 ClientOutcome outcome = exchange.outcome;
                 line.put("fastOpen", fastOpenField(outcome));
                 line.put("synData", outcome != null && outcome.synDataAcked());
                 line.put("reason", retried ? "the server answered 425 Too Early to the request in the SYN;"
-                        + " sent again after the handshake" : reason(outcome, safe, exchange.outcomeProblem));
+                        + " sent again after the handshake" : reason(outcome, replaySafe, exchange.outcomeProblem));
                 if (exchange.status >= 400) {
                     failures++;
                 }
@@ -119,14 +158,14 @@ final class GetCommand implements Callable<Integer> {
         return failures == 0 ? 0 : 1;
     }
 
-    private String reason(ClientOutcome outcome, boolean safe, String outcomeProblem) {
+    private String reason(ClientOutcome outcome, boolean replaySafe, String outcomeProblem) {
         if (outcome != null && outcome.synDataAcked()) {
             return null;
         }
         if (!fastOpen.on()) {
             return "Fast Open switched off (--no-fastopen)";
         }
-        if (!safe && !unsafeInSyn) {
+        if (!replaySafe) {
             return method.toUpperCase(Locale.ROOT) + " is not a safe method: a SYN with data can be replayed,"
                     + " so the request waits for the handshake";
         }
@@ -147,18 +186,25 @@ final class GetCommand implements Callable<Integer> {
      * with a time budget ({@link ClientWarmUp}). Without it the first request's ttfbMs includes tens of
      * milliseconds of a cold JVM.
      */
-    private void warmUp(OkHttpClient inSyn, OkHttpClient afterHandshake, String verb) {
-        // The same clients, with a bound on each call: a warm-up must not hold the command up for long.
-        OkHttpClient[] clients = {afterHandshake.newBuilder().callTimeout(Duration.ofSeconds(2)).build(),
-                inSyn.newBuilder().callTimeout(Duration.ofSeconds(2)).build()};
+    private void warmUp(OkHttpClient inSyn, OkHttpClient afterHandshake, String verb, boolean https) {
+        // The same clients, with a bound on each call: a warm-up must not hold the command up for long. Over
+        // HTTPS they trust the warm-up responder's own certificate, which is made for this run.
+        ClientTls warmUpTls = https ? ClientTls.trustingAnyone() : null;
+        OkHttpClient[] clients = {warmUpClient(afterHandshake, warmUpTls), warmUpClient(inSyn, warmUpTls)};
         ClientWarmUp.http((index, url) -> exchange(clients[index == 0 ? 0 : 1], HttpUrl.get(url), verb),
-                WARM_UP_REQUESTS);
+                WARM_UP_REQUESTS, https);
         inSyn.connectionPool().evictAll();
         afterHandshake.connectionPool().evictAll();
     }
 
-    private static OkHttpClient client(boolean fastOpen) {
-        return new OkHttpClient.Builder()
+    private static OkHttpClient warmUpClient(OkHttpClient client, ClientTls tls) {
+        OkHttpClient.Builder builder = client.newBuilder().callTimeout(Duration.ofSeconds(2));
+        return tls == null ? builder.build() : tls.applyTo(builder).build();
+    }
+
+    private static OkHttpClient client(boolean fastOpen, ClientTls tls) {
+        return tls.applyTo(new OkHttpClient.Builder())
+                .protocols(List.of(Protocol.HTTP_1_1))
                 .socketFactory(new FastOpenSocketFactory(fastOpen))
                 .connectionPool(new ConnectionPool(0, 1, TimeUnit.SECONDS))
                 .retryOnConnectionFailure(false)
@@ -173,6 +219,8 @@ final class GetCommand implements Callable<Integer> {
         long ttfbNanos;
         ClientOutcome outcome;
         String outcomeProblem;
+        String tlsVersion;
+        long tlsHandshakeNanos;
     }
 
     /** One request on a new connection; the outcome is read from the socket before the body is read. */
@@ -186,6 +234,19 @@ final class GetCommand implements Callable<Integer> {
                 exchange.outcomeProblem = "outcome unavailable: " + e.getMessage();
             }
             return response;
+        }).eventListener(new EventListener() {
+            private long tlsStarted;
+
+            @Override
+            public void secureConnectStart(Call call) {
+                tlsStarted = System.nanoTime();
+            }
+
+            @Override
+            public void secureConnectEnd(Call call, Handshake handshake) {
+                exchange.tlsHandshakeNanos = System.nanoTime() - tlsStarted;
+                exchange.tlsVersion = handshake == null ? null : handshake.tlsVersion().javaName();
+            }
         }).build();
         RequestBody body = data == null ? (verb.equals("POST") || verb.equals("PUT") || verb.equals("PATCH")
                 ? RequestBody.create(new byte[0]) : null)
@@ -211,8 +272,10 @@ final class GetCommand implements Callable<Integer> {
         }
         @SuppressWarnings("unchecked")
         Map<String, Object> fastOpenField = (Map<String, Object>) line.get("fastOpen");
-        System.out.printf(Locale.ROOT, "#%s %s %d bytes, ttfb %.1f ms, Fast Open: %s%s%n", line.get("request"),
-                line.get("status"), (Long) line.get("bytes"), (Double) line.get("ttfbMs"),
+        String tls = line.containsKey("tls") ? String.format(Locale.ROOT, ", %s handshake %.1f ms", line.get("tls"),
+                (Double) line.get("tlsHandshakeMs")) : "";
+        System.out.printf(Locale.ROOT, "#%s %s %d bytes, ttfb %.1f ms%s, Fast Open: %s%s%n", line.get("request"),
+                line.get("status"), (Long) line.get("bytes"), (Double) line.get("ttfbMs"), tls,
                 fastOpenField.get("outcome"), line.get("reason") == null ? "" : " (" + line.get("reason") + ")");
     }
 }

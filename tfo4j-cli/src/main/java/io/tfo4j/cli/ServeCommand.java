@@ -3,6 +3,7 @@ package io.tfo4j.cli;
 import io.tfo4j.FastOpenStatus;
 import io.tfo4j.http.EarlyDataPolicy;
 import io.tfo4j.http.FastOpenFileServer;
+import io.tfo4j.http.TlsIdentity;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -19,6 +20,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.function.Consumer;
@@ -29,7 +32,7 @@ import java.util.function.Consumer;
  * {@link FastOpenFileServer}.
  */
 @Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Serve a directory over HTTP/1.1, optionally with TCP Fast Open.",
+        description = {"Serve a directory over HTTP/1.1 or HTTPS (HTTP/2 too), optionally with TCP Fast Open.",
                 "Also answers POST /echo with the request body. Stops on Ctrl-C."})
 final class ServeCommand implements Callable<Integer> {
     @Spec
@@ -59,6 +62,20 @@ final class ServeCommand implements Callable<Integer> {
             description = "One line per request with its Fast Open outcome, to FILE or, without one, to stdout.")
     String accessLog;
 
+    @Option(names = "--tls", description = "Serve HTTPS (TLS 1.3 or 1.2; HTTP/2 or HTTP/1.1 by ALPN). Without --cert/--key"
+            + " or --pkcs12, with a self-signed certificate made at start for the bind address and localhost.")
+    boolean tls;
+
+    @Option(names = "--cert", paramLabel = "FILE", description = "HTTPS: the certificate chain, PEM (implies --tls; needs --key).")
+    Path certificate;
+
+    @Option(names = "--key", paramLabel = "FILE", description = "HTTPS: the certificate's private key, PEM, unencrypted.")
+    Path key;
+
+    @Option(names = "--pkcs12", paramLabel = "FILE", description = "HTTPS: key and certificate chain from a PKCS#12 keystore"
+            + " (implies --tls); its password from the environment variable TFO4J_KEYSTORE_PASSWORD (empty if unset).")
+    Path pkcs12;
+
     @Option(names = "--max-header-size", paramLabel = "BYTES", defaultValue = "8192",
             description = "Largest request line plus headers; larger gets 431 (default 8192).")
     int maxHeaderBytes;
@@ -80,9 +97,10 @@ final class ServeCommand implements Callable<Integer> {
         if (idleSeconds < 1) {
             throw new ParameterException(spec.commandLine(), "--idle-timeout must be at least 1 second, got " + idleSeconds);
         }
+        TlsIdentity identity = tlsIdentity();
         FastOpenFileServer.Builder builder;
         try {
-            builder = FastOpenFileServer.builder(root).bind(bind).port(port).fastOpen(fastOpenQueue)
+            builder = FastOpenFileServer.builder(root).bind(bind).port(port).fastOpen(fastOpenQueue).tls(identity)
                     .earlyData(policy).maxHeaderBytes(maxHeaderBytes).maxBodyBytes(maxBodyBytes)
                     .idleTimeout(Duration.ofSeconds(idleSeconds)).accessLog(accessLogSink());
         } catch (IllegalArgumentException e) {
@@ -97,6 +115,11 @@ final class ServeCommand implements Callable<Integer> {
             }
         }, "tfo4j-serve-stop"));
         System.out.println(banner(server, policy));
+        if (identity != null) {
+            System.out.println("tfo4j serve: TLS certificate for " + String.join(", ", identity.names())
+                    + (identity.isSelfSigned() ? " (self-signed, made now: clients must be told to trust it, e.g. curl -k)" : "")
+                    + ", SHA-256 " + identity.fingerprint());
+        }
         System.out.flush();
         if (fastOpenQueue > 0 && !server.fastOpenStatus().active()) {
             FastOpenStatus status = server.fastOpenStatus();
@@ -105,6 +128,41 @@ final class ServeCommand implements Callable<Integer> {
         }
         server.join();
         return 0;
+    }
+
+    /** The server's key and certificate when HTTPS is asked for, else null; bad files end the command with their problem. */
+    private TlsIdentity tlsIdentity() {
+        if ((certificate == null) != (key == null)) {
+            throw new ParameterException(spec.commandLine(), certificate == null
+                    ? "--key needs --cert (the certificate the key belongs to)" : "--cert needs --key (the certificate's private key)");
+        }
+        if (pkcs12 != null && certificate != null) {
+            throw new ParameterException(spec.commandLine(), "give either --cert/--key or --pkcs12, not both");
+        }
+        try {
+            if (certificate != null) {
+                return TlsIdentity.fromPem(certificate, key);
+            }
+            if (pkcs12 != null) {
+                String password = System.getenv("TFO4J_KEYSTORE_PASSWORD");
+                return TlsIdentity.fromPkcs12(pkcs12, (password == null ? "" : password).toCharArray());
+            }
+        } catch (IOException e) {
+            throw new ParameterException(spec.commandLine(), "cannot use the TLS key material: " + e.getMessage());
+        }
+        if (!tls) {
+            return null;
+        }
+        List<String> names = new ArrayList<>();
+        if (!bind.equals("0.0.0.0") && !bind.equals("::")) {
+            names.add(bind);
+        }
+        for (String name : List.of("localhost", "127.0.0.1", "::1")) {
+            if (!names.contains(name)) {
+                names.add(name);
+            }
+        }
+        return TlsIdentity.selfSigned(names);
     }
 
     private EarlyDataPolicy policy() {
@@ -120,7 +178,8 @@ final class ServeCommand implements Callable<Integer> {
         String host = bind.contains(":") ? "[" + bind + "]" : bind;
         String fastOpen = fastOpenQueue == 0 ? "off" : server.fastOpenStatus().active()
                 ? "on (queue " + fastOpenQueue + "), early data: " + policy.name().toLowerCase(Locale.ROOT) : "inactive";
-        return "tfo4j serve: serving " + root.toAbsolutePath().normalize() + " at http://" + host + ":"
+        return "tfo4j serve: serving " + root.toAbsolutePath().normalize() + " at " + (server.tls() ? "https" : "http")
+                + "://" + host + ":"
                 + server.port() + "/ (Fast Open " + fastOpen + ")";
     }
 

@@ -47,8 +47,34 @@ class ClientWarmUpTest {
                 throw new java.io.IOException("the first request fails");
             }
             exchange(Integer.parseInt(url.replaceAll(".*:(\\d+)/$", "$1")), "GET / HTTP/1.1\r\nHost: test\r\n\r\n");
-        }, 3);
+        }, 3, false);
         assertEquals(List.of(0, 1, 2), sent);
+    }
+
+    @Test
+    void tlsResponderAnswersOverTls() throws Exception {
+        try (ClientWarmUp.Responder responder = ClientWarmUp.Responder.startTls()) {
+            assertTrue(responder.url().startsWith("https://127.0.0.1:"), responder.url());
+            javax.net.ssl.SSLContext anyone = javax.net.ssl.SSLContext.getInstance("TLS");
+            anyone.init(null, new javax.net.ssl.TrustManager[] {new javax.net.ssl.X509TrustManager() {
+                public void checkClientTrusted(java.security.cert.X509Certificate[] chain, String type) {
+                }
+
+                public void checkServerTrusted(java.security.cert.X509Certificate[] chain, String type) {
+                }
+
+                public java.security.cert.X509Certificate[] getAcceptedIssuers() {
+                    return new java.security.cert.X509Certificate[0];
+                }
+            }}, null);
+            String response = assertTimeoutPreemptively(Duration.ofSeconds(10), () -> {
+                try (java.net.Socket socket = anyone.getSocketFactory().createSocket("127.0.0.1", responder.port())) {
+                    socket.getOutputStream().write("GET / HTTP/1.1\r\nHost: test\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                    return new String(socket.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+                }
+            });
+            assertTrue(response.startsWith("HTTP/1.1 200 OK\r\n"), response);
+        }
     }
 
     /** Writes {@code request} in one write and reads the answer to the end, as OkHttp does with Connection: close. */

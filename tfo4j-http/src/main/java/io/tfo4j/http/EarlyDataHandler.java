@@ -33,6 +33,9 @@ import java.util.concurrent.TimeUnit;
  * kernel's 1 s timeout fit in it) runs out. Each decision is put on the request as the attribute
  * {@link #DECISION_ATTRIBUTE}, for logs.
  *
+ * <p>Under TLS it passes every request: a Fast Open SYN carries the TLS ClientHello there, and a request can
+ * only follow a completed TLS handshake, which the client finishes after the TCP handshake.
+ *
  * <p>Needs a connector whose endpoints are {@code SocketChannelEndPoint}s (Jetty's {@code ServerConnector})
  * and the JVM flags tfo4j-core needs to read TCP_INFO. Without them no Fast Open listener can exist either,
  * so every request passes.
@@ -83,7 +86,9 @@ public final class EarlyDataHandler extends Handler.Wrapper {
             return super.handle(request, response, callback); // without a getsockopt: most requests are GETs
         }
         ConnectionFacts.RequestFacts facts = ConnectionFacts.of(request);
-        if (!facts.connectionSynData() || handshakeDone(facts.channel())) {
+        // Under TLS no request is early: it came after the TLS handshake, whose client half follows the TCP
+        // handshake's final ACK (and neither the JDK nor Jetty does TLS 0-RTT).
+        if (!facts.connectionSynData() || facts.tls() || handshakeDone(facts.channel())) {
             return super.handle(request, response, callback);
         }
         switch (policy) {

@@ -4,9 +4,15 @@ import io.tfo4j.FastOpenStatus;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpMethod;
 import org.eclipse.jetty.http.HttpStatus;
+import org.eclipse.jetty.alpn.server.ALPNServerConnectionFactory;
+import org.eclipse.jetty.http2.HTTP2Cipher;
+import org.eclipse.jetty.http2.server.HTTP2ServerConnectionFactory;
+import org.eclipse.jetty.server.ConnectionFactory;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.SecureRequestCustomizer;
+import org.eclipse.jetty.server.SslConnectionFactory;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.Server;
@@ -14,6 +20,7 @@ import org.eclipse.jetty.server.handler.ResourceHandler;
 import org.eclipse.jetty.server.handler.SizeLimitHandler;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.resource.ResourceFactory;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 import java.io.IOException;
@@ -26,7 +33,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 
 /**
- * The HTTP/1.1 file server behind {@code tfo4j serve}: Jetty 12 serving a directory (keep-alive, HEAD,
+ * The HTTP/1.1 and HTTPS file server behind {@code tfo4j serve}: Jetty 12 serving a directory (keep-alive, HEAD,
  * conditional and Range requests, content types, {@code index.html} or a listing for directories) plus
  * {@code POST /echo}, on a {@link FastOpenServerConnector} with an {@link EarlyDataHandler} in front and,
  * if asked, a {@link FastOpenRequestLog}.
@@ -42,6 +49,12 @@ import java.util.function.Consumer;
  * sends nothing for {@code idleTimeout} is closed. Defaults: bind 127.0.0.1 (a file server should not reach
  * other hosts unless asked), port 8080, Fast Open off (turning it on is a promise about replays: see
  * {@link EarlyDataPolicy}), early data {@code WAIT}, 8 KiB of headers, 1 MiB of body, 30 s idle.
+ *
+ * <p>HTTPS ({@link Builder#tls(TlsIdentity)}): TLS 1.3 or 1.2 (the JDK's own TLS, no 0-RTT), HTTP/2 or
+ * HTTP/1.1 as the client asks by ALPN. Over Fast Open the SYN then carries the client's TLS ClientHello,
+ * never a request: a request comes after the TLS handshake, which needs the client's answer to the server's
+ * first flight, so by then the TCP handshake has completed and a replayed SYN can start no request (the
+ * access log says {@code fastopen=syn-clienthello}).
  *
  * <p>The listener is made in the network namespace of the thread that calls {@link Builder#start()}.
  */
@@ -62,6 +75,11 @@ public final class FastOpenFileServer implements AutoCloseable {
     /** The port the server listens on (useful after {@code port(0)}). */
     public int port() {
         return connector.getLocalPort();
+    }
+
+    /** True when the server speaks HTTPS. */
+    public boolean tls() {
+        return connector.getConnectionFactory(SslConnectionFactory.class) != null;
     }
 
     /** Whether the listener accepts data in the SYN, and if not why not. */
@@ -96,6 +114,7 @@ public final class FastOpenFileServer implements AutoCloseable {
         private int maxHeaderBytes = 8 * 1024;
         private long maxBodyBytes = 1024 * 1024;
         private Duration idleTimeout = Duration.ofSeconds(30);
+        private TlsIdentity tls;
 
         private Builder(Path root) {
             this.root = Objects.requireNonNull(root, "root");
@@ -170,6 +189,12 @@ public final class FastOpenFileServer implements AutoCloseable {
             return this;
         }
 
+        /** Speaks HTTPS with this key and certificate; null (the default) for plain HTTP. */
+        public Builder tls(TlsIdentity identity) {
+            this.tls = identity;
+            return this;
+        }
+
         /**
          * Starts the server.
          *
@@ -192,9 +217,11 @@ public final class FastOpenFileServer implements AutoCloseable {
             HttpConfiguration http = new HttpConfiguration();
             http.setRequestHeaderSize(maxHeaderBytes);
             http.setSendServerVersion(false);
-            HttpConnectionFactory factory = new HttpConnectionFactory(http);
+            ConnectionFactory[] factories = tls == null
+                    ? new ConnectionFactory[] {new HttpConnectionFactory(http)} : httpsFactories(http, tls);
             FastOpenServerConnector connector = fastOpenQueue > 0
-                    ? new FastOpenServerConnector(server, fastOpenQueue, factory) : FastOpenServerConnector.withoutFastOpen(server, factory);
+                    ? new FastOpenServerConnector(server, fastOpenQueue, factories)
+                    : FastOpenServerConnector.withoutFastOpen(server, factories);
             connector.setHost(host);
             connector.setPort(port);
             connector.setIdleTimeout(idleTimeout.toMillis());
@@ -232,6 +259,25 @@ public final class FastOpenFileServer implements AutoCloseable {
             }
             return new FastOpenFileServer(server, connector);
         }
+    }
+
+    /**
+     * TLS, then ALPN choosing HTTP/2 or HTTP/1.1 (the default for clients that do not ask). The server does
+     * not check that the Host header names its certificate (Jetty's SNI host check): trusting the name is
+     * the client's part, and a self-signed certificate for an address would fail it for every name.
+     */
+    private static ConnectionFactory[] httpsFactories(HttpConfiguration http, TlsIdentity identity) {
+        SslContextFactory.Server ssl = new SslContextFactory.Server();
+        ssl.setKeyStore(identity.keyStore());
+        ssl.setKeyStorePassword(TlsIdentity.keyStorePassword());
+        ssl.setIncludeProtocols("TLSv1.3", "TLSv1.2");
+        ssl.setCipherComparator(HTTP2Cipher.COMPARATOR);
+        http.addCustomizer(new SecureRequestCustomizer(false));
+        HttpConnectionFactory http1 = new HttpConnectionFactory(http);
+        HTTP2ServerConnectionFactory http2 = new HTTP2ServerConnectionFactory(http);
+        ALPNServerConnectionFactory alpn = new ALPNServerConnectionFactory();
+        alpn.setDefaultProtocol(http1.getProtocol());
+        return new ConnectionFactory[] {new SslConnectionFactory(ssl, alpn.getProtocol()), alpn, http2, http1};
     }
 
     /** Answers 405 to methods other than GET and HEAD before the file handler, which would say 404. */

@@ -23,7 +23,9 @@ import java.util.function.Consumer;
  * no answer), body bytes sent, then
  * {@code fastopen=syn-data} (the first request on a connection whose Fast Open SYN carried data, so this
  * request or its beginning came in the SYN), {@code fastopen=tfo} (a connection opened by Fast Open, but this
- * request did not ride in the SYN) or {@code fastopen=plain}; and {@code early-data=...} when an
+ * request did not ride in the SYN), {@code fastopen=syn-clienthello} (HTTPS: the first request on a connection
+ * whose SYN carried the TLS ClientHello; the request itself came after the handshakes) or
+ * {@code fastopen=plain}; and {@code early-data=...} when an
  * {@link EarlyDataHandler} acted on the request ({@code held-Nms}, {@code rejected}, {@code dropped},
  * {@code allowed}). The outcome comes from TCP_INFO, read once per connection: by an {@link EarlyDataHandler}
  * in front or the log itself, or, on a {@link FastOpenServerConnector}, which closes a finished connection

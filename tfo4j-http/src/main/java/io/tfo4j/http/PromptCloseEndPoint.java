@@ -2,6 +2,7 @@ package io.tfo4j.http;
 
 import org.eclipse.jetty.io.ManagedSelector;
 import org.eclipse.jetty.io.SocketChannelEndPoint;
+import org.eclipse.jetty.io.ssl.SslConnection;
 import org.eclipse.jetty.server.ConnectionMetaData;
 import org.eclipse.jetty.util.thread.Scheduler;
 
@@ -35,13 +36,18 @@ final class PromptCloseEndPoint extends SocketChannelEndPoint {
     @Override
     protected void doShutdownOutput() {
         if (nothingMoreToRead()) {
-            if (requestLogged.getAsBoolean() && getConnection() instanceof ConnectionMetaData connection) {
+            if (requestLogged.getAsBoolean() && httpConnection() instanceof ConnectionMetaData connection) {
                 ConnectionFacts.remember(connection);
             }
             close(); // Jetty's state machine calls doOnClose once this returns
         } else {
             super.doShutdownOutput();
         }
+    }
+
+    /** The HTTP connection on this endpoint: the one on TLS's decrypted side when it is a TLS connection. */
+    private Object httpConnection() {
+        return getConnection() instanceof SslConnection tls ? tls.getSslEndPoint().getConnection() : getConnection();
     }
 
     /** True when the client has sent nothing this connection has not read, or has closed its side. */

@@ -39,8 +39,20 @@ public final class Nginx implements AutoCloseable {
      * @throws IOException when it does not start; the message quotes its error log
      */
     public static Nginx start(NetNamespace namespace, String address, int port, Path root) throws IOException {
+        return start(namespace, address, port, root, null);
+    }
+
+    /**
+     * Starts nginx speaking HTTPS ({@code listen ... ssl fastopen=256}, TLS 1.3 and 1.2, HTTP/1.1) with
+     * {@code tls}'s certificate, or plain HTTP when {@code tls} is null, and waits until it accepts
+     * connections.
+     *
+     * @throws IOException when it does not start; the message quotes its error log
+     */
+    public static Nginx start(NetNamespace namespace, String address, int port, Path root, OpensslCertificate tls)
+            throws IOException {
         Path prefix = Files.createTempDirectory("tfo4j-nginx");
-        Process process = namespace.command(command(prefix, address, port, root).toArray(String[]::new))
+        Process process = namespace.command(command(prefix, address, port, root, tls).toArray(String[]::new))
                 .redirectErrorStream(true).redirectOutput(prefix.resolve("stdout.log").toFile()).start();
         Nginx nginx = new Nginx(process, prefix);
         try {
@@ -59,6 +71,12 @@ public final class Nginx implements AutoCloseable {
      * exist; nginx writes its pid file and logs there.
      */
     public static List<String> command(Path prefix, String address, int port, Path root) throws IOException {
+        return command(prefix, address, port, root, null);
+    }
+
+    /** {@link #command(Path, String, int, Path)}, over TLS with {@code tls}'s certificate unless it is null. */
+    public static List<String> command(Path prefix, String address, int port, Path root, OpensslCertificate tls)
+            throws IOException {
         Path config = prefix.resolve("nginx.conf");
         Files.writeString(config, String.join("\n",
                 "daemon off;",
@@ -74,7 +92,10 @@ public final class Nginx implements AutoCloseable {
                 "  uwsgi_temp_path " + prefix.resolve("uwsgi") + ";",
                 "  scgi_temp_path " + prefix.resolve("scgi") + ";",
                 "  server {",
-                "    listen " + address + ":" + port + " fastopen=256;",
+                "    listen " + address + ":" + port + (tls == null ? "" : " ssl") + " fastopen=256;",
+                tls == null ? "" : "    ssl_certificate " + tls.certificate().toAbsolutePath() + ";",
+                tls == null ? "" : "    ssl_certificate_key " + tls.key().toAbsolutePath() + ";",
+                tls == null ? "" : "    ssl_protocols TLSv1.2 TLSv1.3;",
                 "    root " + root.toAbsolutePath() + ";",
                 "    location = " + OK_PATH + " { return 200 \"ok\\n\"; }",
                 "  }",
