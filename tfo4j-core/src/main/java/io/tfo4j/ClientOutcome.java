@@ -4,6 +4,7 @@ import java.io.FileDescriptor;
 import java.io.IOException;
 import java.net.Socket;
 import java.nio.channels.SocketChannel;
+import javax.net.ssl.SSLSocket;
 
 /**
  * What Fast Open did for one client connection, from the kernel's TCP_INFO. Read it after the first
@@ -49,7 +50,16 @@ public record ClientOutcome(Result result, String reason, TcpInfo tcpInfo) {
      *                                       (read the outcome from that socket), or when a JVM flag is missing
      */
     public static ClientOutcome of(Socket socket) throws IOException {
-        return read(FileDescriptors.of(socket));
+        Socket transport = socket instanceof SSLSocket ? LayeredSockets.transportOf(socket) : socket;
+        ClientOutcome outcome = read(FileDescriptors.of(transport == null ? socket : transport));
+        if (outcome.result == Result.NOT_ATTEMPTED && transport instanceof FastOpenSocket fastOpen
+                && fastOpen.expiredFirstWriteWindow() != null) {
+            return new ClientOutcome(Result.NOT_ATTEMPTED, "the first write came more than the first-write window ("
+                    + fastOpen.expiredFirstWriteWindow().toMillis() + " ms) after connect, so the SYN left without data;"
+                    + " a client that takes longer to write first (TLS in a cold JVM) needs a longer window:"
+                    + " new FastOpenSocketFactory(true, Duration.ofMillis(...))", outcome.tcpInfo);
+        }
+        return outcome;
     }
 
     /** Reads the outcome of the client socket behind a raw descriptor (see {@link FastOpen} on raw descriptors). */

@@ -29,6 +29,11 @@ final class FastOpenSocket extends Socket {
         return impl.channel();
     }
 
+    /** See {@link FastOpenSocketImpl#expiredFirstWriteWindow()}. */
+    Duration expiredFirstWriteWindow() {
+        return impl.expiredFirstWriteWindow();
+    }
+
     /** Switches Fast Open on before connect; see {@link FastOpen#enableClient(Socket)}. */
     FastOpenStatus enableFastOpen() throws IOException {
         return impl.enableFastOpen();

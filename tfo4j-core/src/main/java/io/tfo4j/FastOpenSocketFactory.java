@@ -24,8 +24,11 @@ import javax.net.SocketFactory;
 public class FastOpenSocketFactory extends SocketFactory {
     /**
      * How long a socket whose connect was deferred waits for its first write before sending the SYN
-     * without data: long enough for a client that writes right after connect (HTTP, TLS), short enough
-     * not to stall one that waits for the server to act on the new connection first.
+     * without data: long enough for a client that writes right after connect (HTTP; TLS in a warm JVM),
+     * short enough not to stall one that waits for the server to act on the new connection first. A TLS
+     * client's first write is its ClientHello, which a cold JVM may take tens of milliseconds to make; a
+     * client that always writes first (HTTP, HTTPS) loses nothing with a longer window, e.g. one second.
+     * {@link ClientOutcome#of(java.net.Socket)} says when the window closed before the first write.
      */
     public static final Duration DEFAULT_FIRST_WRITE_WINDOW = Duration.ofMillis(10);
 

@@ -59,6 +59,8 @@ final class FastOpenSocketImpl extends SocketImpl {
     private volatile boolean handshakePending;
     private ScheduledFuture<?> windowTimer;
     private volatile int connectTimeoutMillis;
+    /** True when the window timer sent the SYN, without data, before the first read or write came. */
+    private volatile boolean windowClosedFirst;
     /** Made with the socket, not at a deferred connect: a cold JVM spends a millisecond making a lambda's class. */
     private final Runnable windowCloser = this::sendSynWhenWindowCloses;
 
@@ -72,6 +74,11 @@ final class FastOpenSocketImpl extends SocketImpl {
     /** The socket to close when a deferred connect fails, as a failed plain connect closes its socket. */
     void closeOnFailedConnect(Socket socket) {
         this.owner = socket;
+    }
+
+    /** The first-write window, when the timer sent the SYN without data because no write came within it; else null. */
+    Duration expiredFirstWriteWindow() {
+        return windowClosedFirst ? firstWriteWindow : null;
     }
 
     SocketChannel channel() {
@@ -129,6 +136,7 @@ final class FastOpenSocketImpl extends SocketImpl {
                 return;
             }
             try {
+                windowClosedFirst = true;
                 DeferredConnect.sendSyn(FileDescriptors.of(channel), null, 0, 0, adaptor.getRemoteSocketAddress());
             } catch (IOException | RuntimeException e) {
                 // The first read or write waits for the handshake and reports the failure.

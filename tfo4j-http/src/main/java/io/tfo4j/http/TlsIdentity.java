@@ -19,6 +19,7 @@ import org.bouncycastle.util.io.pem.PemObject;
 
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.Reader;
@@ -219,6 +220,22 @@ public final class TlsIdentity {
             context.init(keyManagers.getKeyManagers(), null, null);
             return context;
         } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("cannot make a TLS context: " + e, e);
+        }
+    }
+
+    /** A TLS context for clients that trusts this certificate and no other (for tests and the demo). */
+    public SSLContext clientContext() {
+        try {
+            KeyStore trusted = KeyStore.getInstance("PKCS12");
+            trusted.load(null, null);
+            trusted.setCertificateEntry(ALIAS, certificate());
+            TrustManagerFactory trustManagers = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            trustManagers.init(trusted);
+            SSLContext context = SSLContext.getInstance("TLS");
+            context.init(null, trustManagers.getTrustManagers(), null);
+            return context;
+        } catch (GeneralSecurityException | IOException e) {
             throw new IllegalStateException("cannot make a TLS context: " + e, e);
         }
     }
