@@ -21,7 +21,9 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
+import javax.net.SocketFactory;
 import java.io.IOException;
+import java.net.Socket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -50,6 +52,7 @@ import java.util.concurrent.TimeUnit;
         description = "HTTP requests over TCP Fast Open, each on a new connection, with the outcome of each.")
 final class GetCommand implements Callable<Integer> {
     private static final int WARM_UP_REQUESTS = 4;
+    private static final Duration TLS_FIRST_WRITE_WINDOW = Duration.ofSeconds(1);
     private static final Set<String> SAFE_METHODS = Set.of("GET", "HEAD", "OPTIONS", "TRACE");
 
     @Spec
@@ -113,8 +116,8 @@ final class GetCommand implements Callable<Integer> {
         // Over HTTPS the SYN carries the TLS ClientHello, never the request: a replayed SYN cannot repeat it, so
         // every method may use Fast Open there.
         boolean replaySafe = safe || unsafeInSyn || target.isHttps();
-        OkHttpClient inSyn = client(fastOpen.on() && replaySafe, tls);
-        OkHttpClient afterHandshake = client(false, tls);
+        OkHttpClient inSyn = client(fastOpen.on() && replaySafe, tls, target.isHttps());
+        OkHttpClient afterHandshake = client(false, tls, target.isHttps());
         if (ClientWarmUp.enabled()) {
             warmUp(inSyn, afterHandshake, verb, target.isHttps());
         }
@@ -202,15 +205,33 @@ final class GetCommand implements Callable<Integer> {
         return tls == null ? builder.build() : tls.applyTo(builder).build();
     }
 
-    private static OkHttpClient client(boolean fastOpen, ClientTls tls) {
+    private static OkHttpClient client(boolean fastOpen, ClientTls tls, boolean https) {
         return tls.applyTo(new OkHttpClient.Builder())
                 .protocols(List.of(Protocol.HTTP_1_1))
-                .socketFactory(new FastOpenSocketFactory(fastOpen))
+                .socketFactory(socketFactory(fastOpen, https))
                 .connectionPool(new ConnectionPool(0, 1, TimeUnit.SECONDS))
                 .retryOnConnectionFailure(false)
                 .connectTimeout(10, TimeUnit.SECONDS)
                 .readTimeout(30, TimeUnit.SECONDS)
                 .build();
+    }
+
+    /**
+     * tfo4j's sockets with TCP_NODELAY, as curl sets it: over TLS the request then leaves right after the
+     * client's Finished instead of waiting (Nagle) for its ACK, a whole round trip. Over HTTPS the first
+     * write is always the ClientHello, so the first-write window can be long: it only has to outlast making
+     * the ClientHello, which on a loaded machine can take longer than the default window (the SYN then
+     * leaves without it).
+     */
+    private static SocketFactory socketFactory(boolean fastOpen, boolean https) {
+        return new FastOpenSocketFactory(fastOpen, https ? TLS_FIRST_WRITE_WINDOW : FastOpenSocketFactory.DEFAULT_FIRST_WRITE_WINDOW) {
+            @Override
+            public Socket createSocket() throws IOException {
+                Socket socket = super.createSocket();
+                socket.setTcpNoDelay(true);
+                return socket;
+            }
+        };
     }
 
     private static final class Exchange {
