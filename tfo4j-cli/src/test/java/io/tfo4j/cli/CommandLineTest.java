@@ -1,7 +1,9 @@
 package io.tfo4j.cli;
 
 import io.tfo4j.lab.NetNamespace;
+import io.tfo4j.lab.OpensslCertificate;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 import java.io.PrintWriter;
@@ -9,6 +11,8 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -117,12 +121,90 @@ class CommandLineTest {
 
     @Test
     void getRefusesWhatItCannotReport() {
-        Result https = execute("get", "https://example.invalid/");
-        assertEquals(2, https.exitCode());
-        assertTrue(https.err().contains("not an http:// URL: https://example.invalid/"), https.err());
+        Result ftp = execute("get", "ftp://example.invalid/");
+        assertEquals(2, ftp.exitCode());
+        assertTrue(ftp.err().contains("not an http:// or https:// URL: ftp://example.invalid/"), ftp.err());
         Result count = execute("get", "--count", "0", "http://127.0.0.1:1/");
         assertEquals(2, count.exitCode());
         assertTrue(count.err().contains("--count must be at least 1, got 0"), count.err());
+    }
+
+    /**
+     * A mistake with key material is a usage error: exit code 2, its one line first (the usage help follows),
+     * no stack trace.
+     */
+    private static void assertUsageError(String expectedFirstLine, Result result) {
+        assertEquals(2, result.exitCode(), result.err());
+        assertEquals(expectedFirstLine, result.err().lines().findFirst().orElse(""), result.err());
+        assertFalse(result.err().contains("\tat ") || result.err().contains("Exception"), "a stack trace: " + result.err());
+    }
+
+    @Test
+    void serveNamesTheKeyFileAndTheFix(@TempDir Path dir) throws Exception {
+        assumeTrue(OpensslCertificate.unavailableReason().isEmpty(),
+                () -> "skipped: " + OpensslCertificate.unavailableReason().orElse(""));
+        OpensslCertificate mine = OpensslCertificate.make(Files.createDirectory(dir.resolve("mine")), "127.0.0.1");
+        OpensslCertificate other = OpensslCertificate.make(Files.createDirectory(dir.resolve("other")), "127.0.0.1");
+        OpensslCertificate.run(dir, "genpkey", "-algorithm", "RSA", "-aes256", "-pass", "pass:x", "-out", "encrypted.pem");
+        Path cert = mine.certificate();
+        Path key = mine.key();
+        Path missing = dir.resolve("missing.pem");
+        Path encrypted = dir.resolve("encrypted.pem");
+        // On a taken port: should a case wrongly be accepted, serve fails to listen (exit 1) instead of serving forever.
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            String port = Integer.toString(taken.getLocalPort());
+            assertUsageError("cannot use the TLS key material: " + missing + ": no such certificate file",
+                    execute("serve", "--port", port, "--cert", missing.toString(), "--key", key.toString()));
+            assertUsageError("cannot use the TLS key material: " + missing + ": no such key file",
+                    execute("serve", "--port", port, "--cert", cert.toString(), "--key", missing.toString()));
+            assertUsageError("cannot use the TLS key material: " + key + " holds no certificate (no BEGIN CERTIFICATE"
+                    + " block; found PRIVATE KEY: are --cert and --key swapped?)",
+                    execute("serve", "--port", port, "--cert", key.toString(), "--key", cert.toString()));
+            assertUsageError("cannot use the TLS key material: the key in " + other.key() + " does not belong to the"
+                    + " certificate in " + cert + " (pass the key the certificate was made for)",
+                    execute("serve", "--port", port, "--cert", cert.toString(), "--key", other.key().toString()));
+            assertUsageError("cannot use the TLS key material: " + encrypted + " holds an encrypted key; tfo4j reads"
+                    + " unencrypted keys only (decrypt it: openssl pkey -in " + encrypted + " -out key.pem, and keep"
+                    + " that file private)",
+                    execute("serve", "--port", port, "--cert", cert.toString(), "--key", encrypted.toString()));
+            assertUsageError("--key needs --cert (the certificate the key belongs to)",
+                    execute("serve", "--port", port, "--key", key.toString()));
+        }
+    }
+
+    @Test
+    void serveNamesAWrongKeystorePassword(@TempDir Path dir) throws Exception {
+        assumeTrue(OpensslCertificate.unavailableReason().isEmpty(),
+                () -> "skipped: " + OpensslCertificate.unavailableReason().orElse(""));
+        OpensslCertificate.make(dir, "127.0.0.1");
+        OpensslCertificate.run(dir, "pkcs12", "-export", "-in", "cert.pem", "-inkey", "key.pem", "-passout", "pass:right",
+                "-out", "server.p12");
+        Path keystore = dir.resolve("server.p12");
+        // The password comes from the environment, so this runs the real command in a JVM of its own.
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            ProcessBuilder builder = new ProcessBuilder(ChildJvm.command("serve", "--port",
+                    Integer.toString(taken.getLocalPort()), "--pkcs12", keystore.toString())).redirectErrorStream(true);
+            builder.environment().put("TFO4J_KEYSTORE_PASSWORD", "wrong");
+            Process process = builder.start();
+            try {
+                assertTrue(process.waitFor(60, TimeUnit.SECONDS), "tfo4j serve finished");
+                String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                assertUsageError("cannot use the TLS key material: " + keystore + ": keystore password was incorrect"
+                        + " (a wrong password, or not a PKCS#12 file; the password comes from TFO4J_KEYSTORE_PASSWORD)",
+                        new Result(process.exitValue(), output));
+            } finally {
+                process.destroyForcibly();
+            }
+        }
+    }
+
+    @Test
+    void getNamesItsTlsMistakes(@TempDir Path dir) {
+        Path missing = dir.resolve("missing.pem");
+        assertUsageError("--cacert: no such file: " + missing,
+                execute("get", "--cacert", missing.toString(), "https://127.0.0.1:1/"));
+        assertUsageError("give either --insecure or --cacert, not both",
+                execute("get", "--insecure", "--cacert", missing.toString(), "https://127.0.0.1:1/"));
     }
 
     @Test

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.tfo4j.FastOpenCounters;
 import io.tfo4j.lab.Nginx;
 import io.tfo4j.lab.NetNamespace;
+import io.tfo4j.lab.OpensslCertificate;
 import io.tfo4j.lab.WanLab;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -29,7 +30,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 /**
  * {@code tfo4j nc}, {@code get} and {@code serve} against Fast Open peers nobody here wrote: nginx with
  * {@code listen ... fastopen=256}, curl with {@code --tcp-fastopen}, and a Python client sending with
- * {@code MSG_FASTOPEN}; and {@code get}'s 425 retry against {@code serve --early-data=reject}. Client and server are namespaces with
+ * {@code MSG_FASTOPEN}; and {@code get}'s 425 retry against {@code serve --early-data=reject}. Over HTTPS too
+ * (nginx {@code listen ... ssl}, {@code serve --tls}, certificates made by openssl or by serve), where the SYN
+ * carries the TLS ClientHello. Client and server are namespaces with
  * {@code net.ipv4.tcp_fastopen=3}, joined by a {@link WanLab} link with a 100 ms round trip, so one round
  * trip saved is plain to see in the time to first byte.
  */
@@ -38,6 +41,7 @@ class InteropTest {
     private static final String SERVER = WanLab.SERVER_ADDRESS;
     private static final Duration ONE_WAY = Duration.ofMillis(50);
     private static final double RTT_MS = 2 * ONE_WAY.toMillis();
+    private static final int TLS_WARM_UP_HANDSHAKES = 200;
 
     @TempDir
     Path nginxSite;
@@ -61,12 +65,57 @@ class InteropTest {
 
     /** nginx with {@code listen SERVER:8080 fastopen=256} in the server namespace, serving "hello from nginx". */
     private Nginx startNginx() throws Exception {
+        return startNginx(null);
+    }
+
+    /** {@link #startNginx()}, over TLS ({@code listen ... ssl fastopen=256}) with {@code tls}'s certificate unless it is null. */
+    private Nginx startNginx(OpensslCertificate tls) throws Exception {
         assumeTrue(Nginx.unavailableReason().isEmpty(), () -> "skipped: " + Nginx.unavailableReason().orElse(""));
         // nginx's worker runs as an unprivileged user: the directory must be readable by all.
         Files.setPosixFilePermissions(nginxSite, PosixFilePermissions.fromString("rwxr-xr-x"));
         Path index = Files.writeString(nginxSite.resolve("index.html"), "hello from nginx\n");
         Files.setPosixFilePermissions(index, PosixFilePermissions.fromString("rw-r--r--"));
-        return Nginx.start(server, SERVER, 8080, nginxSite);
+        return Nginx.start(server, SERVER, 8080, nginxSite, tls);
+    }
+
+    /** A certificate made by openssl for the server's lab address, or the test is skipped without openssl. */
+    private static OpensslCertificate serverCertificate(Path directory) throws IOException {
+        assumeTrue(OpensslCertificate.unavailableReason().isEmpty(),
+                () -> "skipped: " + OpensslCertificate.unavailableReason().orElse(""));
+        return OpensslCertificate.make(directory, SERVER);
+    }
+
+    /** The kernel's Fast Open counters on both hosts, for the difference a test's connections make. */
+    private record Counters(FastOpenCounters client, FastOpenCounters server) {
+    }
+
+    private Counters counters() throws Exception {
+        return new Counters(client.call(FastOpenCounters::read), server.call(FastOpenCounters::read));
+    }
+
+    /**
+     * Of the {@code connections} HTTPS connections made since {@code before}, all but the first carried their
+     * ClientHello in the SYN, by the kernel on both sides: the client's TCPFastOpenActive (its SYN's data was
+     * acknowledged) and the server's TCPFastOpenPassive (a connection made by such a SYN) grew by one for each.
+     */
+    private void assertClientHelloInTheSynFromTheSecond(Counters before, int connections) throws Exception {
+        Counters after = counters();
+        assertEquals(connections - 1, after.client().minus(before.client()).active(), "the client's TCPFastOpenActive");
+        assertEquals(connections - 1, after.server().minus(before.server()).passive(), "the server's TCPFastOpenPassive");
+    }
+
+    /**
+     * HTTPS (TLS 1.3) on a new connection: the first needs the TCP handshake, the TLS handshake and the request,
+     * about 3 round trips to its first response byte; with the ClientHello in the SYN the TCP handshake rides
+     * along, about 2. The bounds separate 2 from 3 with room for the handshake's CPU time on a loaded machine.
+     */
+    private static void assertTlsRoundTrips(List<JsonNode> lines) {
+        double first = lines.getFirst().get("ttfbMs").asDouble() / RTT_MS;
+        assertTrue(first >= 2.9 && first < 8.0, "connection 1 took " + first + " RTT, expected about 3");
+        for (int i = 1; i < lines.size(); i++) {
+            double later = lines.get(i).get("ttfbMs").asDouble() / RTT_MS;
+            assertTrue(later >= 1.9 && later < 2.9, "connection " + (i + 1) + " took " + later + " RTT, expected about 2");
+        }
     }
 
     @Test
@@ -117,6 +166,29 @@ class InteropTest {
         }
     }
 
+    @Test
+    void getHttpsAgainstNginxSendsTheClientHelloInTheSynFromTheSecondConnection(@TempDir Path certificates) throws Exception {
+        OpensslCertificate certificate = serverCertificate(certificates);
+        try (Nginx nginx = startNginx(certificate)) {
+            Counters before = counters();
+            List<JsonNode> gets;
+            try (LabProcess get = CliProcess.run(client, new byte[0], "get", "--insecure", "--json", "--count", "3",
+                    "https://" + SERVER + ":8080/")) {
+                assertEquals(0, get.awaitExit(5), get.stderr());
+                gets = get.stdoutJson();
+            }
+            hosts.report("tfo4j get --insecure https -> nginx ssl fastopen", gets);
+            assertEquals(List.of(200, 200, 200), gets.stream().map(l -> l.get("status").asInt()).toList());
+            assertEquals(List.of(17, 17, 17), gets.stream().map(l -> l.get("bytes").asInt()).toList(), "hello from nginx");
+            assertEquals(List.of("TLSv1.3", "TLSv1.3", "TLSv1.3"), gets.stream().map(l -> l.get("tls").asText()).toList());
+            assertEquals(List.of(false, true, true), gets.stream().map(l -> l.get("synData").asBoolean()).toList());
+            assertEquals(List.of("COOKIE_REQUESTED", "SYN_DATA_ACKED", "SYN_DATA_ACKED"),
+                    gets.stream().map(l -> l.get("fastOpen").get("outcome").asText()).toList());
+            assertClientHelloInTheSynFromTheSecond(before, 3);
+            assertTlsRoundTrips(gets);
+        }
+    }
+
     /** {@code tfo4j serve} in the server namespace on port 8081 with {@code args}; its stdout is the access log. */
     private LabProcess startServe(Path site, String... args) throws Exception {
         List<String> command = new ArrayList<>(List.of("serve", site.toString(), "--bind", SERVER, "--port", "8081",
@@ -142,6 +214,15 @@ class InteropTest {
         assertEquals(count, lines.size(), "access log lines: " + serve.stdout() + serve.stderr());
         lines.forEach(l -> System.out.println("  access log: " + l));
         return lines;
+    }
+
+    /** Waits up to 5 s for a line of {@code process}'s stdout (serve prints its banner just after it listens). */
+    private static void awaitStdout(LabProcess process, String line) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (!process.stdout().lines().toList().contains(line) && System.nanoTime() < deadline) {
+            sleep();
+        }
+        assertTrue(process.stdout().lines().toList().contains(line), "expected '" + line + "' in: " + process.stdout());
     }
 
     private static boolean sleep() throws InterruptedException {
@@ -186,6 +267,89 @@ class InteropTest {
             // Held for the handshake: the POST is answered after about two round trips, like plain TCP.
             double postRtt = post.get("ttfbMs").asDouble() / RTT_MS;
             assertTrue(postRtt >= 1.9 && postRtt < 6.0, "the held POST took " + postRtt + " RTT, expected about 2");
+        }
+    }
+
+    @Test
+    void curlHttpsAgainstServeTlsSendsTheClientHelloInTheSynFromTheSecondConnection(@TempDir Path site) throws Exception {
+        Path curl = Path.of("/usr/bin/curl");
+        assumeTrue(Files.isExecutable(curl), "skipped: curl is not installed (apt-get install curl)");
+        Files.writeString(site.resolve("index.html"), "<p>hello from tfo4j serve</p>\n");
+        String url = "https://" + SERVER + ":8081/index.html";
+        try (LabProcess serve = startServe(site, "--tls", "--fastopen")) {
+            // Warm the server's JVM and its TLS up from its own host first (without Fast Open), so the timed
+            // requests see a warm server: full handshakes over HTTP/1.1 (a new connection for each of curl's
+            // URLs, no session resumption), then HTTP/2 as the timed requests speak it.
+            List<List<String>> warmUps = new ArrayList<>(List.of(List.of(curl.toString(), "-s", "-k", "--http1.1",
+                    "--no-sessionid", "-H", "Connection: close", url + "?[1-" + TLS_WARM_UP_HANDSHAKES + "]")));
+            for (int i = 0; i < 5; i++) {
+                warmUps.add(List.of(curl.toString(), "-s", "-k", url));
+            }
+            for (List<String> command : warmUps) {
+                Process warmUp = server.command(command.toArray(String[]::new))
+                        .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+                try {
+                    assertTrue(warmUp.waitFor(60, TimeUnit.SECONDS), "warm-up requests finished");
+                } finally {
+                    warmUp.destroyForcibly();
+                }
+            }
+            Counters before = counters();
+            List<JsonNode> lines = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                lines.add(curl(curl, "-k", url));
+            }
+            List<String> log = accessLog(serve, CLIENT, 3);
+            for (int i = 0; i < 3; i++) {
+                ((com.fasterxml.jackson.databind.node.ObjectNode) lines.get(i))
+                        .put("synData", log.get(i).endsWith(" fastopen=syn-clienthello"));
+            }
+            hosts.report("curl --tcp-fastopen -k -> tfo4j serve --tls --fastopen (synData from the access log)", lines);
+            assertEquals(List.of(200, 200, 200), lines.stream().map(l -> l.get("status").asInt()).toList());
+            // curl speaks HTTP/2 or HTTP/1.1, as ALPN settles it.
+            assertTrue(log.get(0).contains("\"GET /index.html HTTP/") && log.get(0).endsWith(" 200 30 fastopen=plain"), log.get(0));
+            assertTrue(log.get(1).endsWith(" 200 30 fastopen=syn-clienthello"), log.get(1));
+            assertTrue(log.get(2).endsWith(" 200 30 fastopen=syn-clienthello"), log.get(2));
+            assertClientHelloInTheSynFromTheSecond(before, 3);
+            assertTlsRoundTrips(lines);
+        }
+    }
+
+    @Test
+    void getTrustsServesCertificateWithCacertAndRefusesItWithout(@TempDir Path site, @TempDir Path certificates)
+            throws Exception {
+        OpensslCertificate certificate = serverCertificate(certificates);
+        Files.writeString(site.resolve("index.html"), "<p>hello from tfo4j serve</p>\n");
+        String url = "https://" + SERVER + ":8081/index.html";
+        try (LabProcess serve = startServe(site, "--fastopen", "--cert", certificate.certificate().toString(),
+                "--key", certificate.key().toString())) {
+            String fingerprint = OpensslCertificate.run(certificates, "x509", "-noout", "-fingerprint", "-sha256",
+                    "-in", certificate.certificate().toString()).strip().replaceFirst("^[^=]*=", "");
+            awaitStdout(serve, "tfo4j serve: TLS certificate for " + SERVER + ", SHA-256 " + fingerprint);
+            Counters before = counters();
+            List<JsonNode> gets;
+            try (LabProcess get = CliProcess.run(client, new byte[0], "get", "--cacert",
+                    certificate.certificate().toString(), "--json", "--count", "3", url)) {
+                assertEquals(0, get.awaitExit(5), get.stderr());
+                gets = get.stdoutJson();
+            }
+            hosts.report("tfo4j get --cacert cert.pem -> tfo4j serve --fastopen --cert cert.pem --key key.pem", gets);
+            assertEquals(List.of(200, 200, 200), gets.stream().map(l -> l.get("status").asInt()).toList());
+            assertEquals(List.of(false, true, true), gets.stream().map(l -> l.get("synData").asBoolean()).toList());
+            List<String> log = accessLog(serve, CLIENT, 3);
+            assertTrue(log.get(0).contains("\"GET /index.html HTTP/1.1\" 200 30 fastopen=plain"), log.get(0));
+            assertTrue(log.get(1).endsWith(" fastopen=syn-clienthello"), log.get(1));
+            assertTrue(log.get(2).endsWith(" fastopen=syn-clienthello"), log.get(2));
+            assertClientHelloInTheSynFromTheSecond(before, 3);
+            // No time bounds here: this serve's JVM is cold (the curl test times a warmed one).
+
+            // Without --cacert only the JDK's CAs are trusted, and none of them signed this certificate.
+            try (LabProcess untrusted = CliProcess.run(client, new byte[0], "get", "--json", url)) {
+                assertEquals(1, untrusted.awaitExit(5), untrusted.stdout() + untrusted.stderr());
+                String error = untrusted.stdoutJson().getFirst().get("error").asText();
+                assertTrue(error.contains("SSLHandshakeException") && error.contains("unable to find valid certification path"),
+                        error);
+            }
         }
     }
 

@@ -43,24 +43,37 @@ public record OpensslCertificate(Path certificate, Path key) {
         for (String name : names) {
             alternatives.add((name.matches("[0-9.]+") || name.contains(":") ? "IP:" : "DNS:") + name);
         }
-        Process process = new ProcessBuilder(OPENSSL.toString(), "req", "-x509", "-newkey", "rsa:2048", "-nodes",
-                "-keyout", key.toString(), "-out", certificate.toString(), "-days", "2", "-subj", "/CN=" + names[0],
-                "-addext", "subjectAltName=" + String.join(",", alternatives))
-                .redirectErrorStream(true).start();
+        run(directory, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key.toString(),
+                "-out", certificate.toString(), "-days", "2", "-subj", "/CN=" + names[0],
+                "-addext", "subjectAltName=" + String.join(",", alternatives));
+        return new OpensslCertificate(certificate, key);
+    }
+
+    /**
+     * Runs {@code openssl arguments...} in {@code directory} (at most 60 s), for tests that make other key
+     * material than {@link #make} does: PKCS#1 or SEC1 keys, chains, PKCS#12 files, encrypted keys.
+     *
+     * @return what it wrote to stdout and stderr
+     * @throws IOException when it fails; the message quotes it
+     */
+    public static String run(Path directory, String... arguments) throws IOException {
+        List<String> command = new ArrayList<>(List.of(OPENSSL.toString()));
+        command.addAll(List.of(arguments));
+        Process process = new ProcessBuilder(command).directory(directory.toFile()).redirectErrorStream(true).start();
         String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         try {
             if (!process.waitFor(60, TimeUnit.SECONDS)) {
                 process.destroyForcibly();
-                throw new IOException("openssl req did not finish within 60 s");
+                throw new IOException("openssl " + arguments[0] + " did not finish within 60 s");
             }
         } catch (InterruptedException e) {
             process.destroyForcibly();
             Thread.currentThread().interrupt();
-            throw new IOException("interrupted while openssl made a certificate", e);
+            throw new IOException("interrupted while openssl " + arguments[0] + " ran", e);
         }
         if (process.exitValue() != 0) {
-            throw new IOException("openssl req failed (exit " + process.exitValue() + "): " + output.strip());
+            throw new IOException("openssl " + arguments[0] + " failed (exit " + process.exitValue() + "): " + output.strip());
         }
-        return new OpensslCertificate(certificate, key);
+        return output;
     }
 }
