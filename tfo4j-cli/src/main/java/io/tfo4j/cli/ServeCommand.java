@@ -157,7 +157,7 @@ final class ServeCommand implements Callable<Integer> {
         if (!bind.equals("0.0.0.0") && !bind.equals("::")) {
             names.add(bind);
         }
-        for (String name : List.of("localhost", "127.0.0.1", "::1")) {
+        for (String name : List.of("localhost", "127.0.0.1")) {
             if (!names.contains(name)) {
                 names.add(name);
             }

@@ -107,6 +107,9 @@ public final class TlsIdentity {
         } catch (GeneralSecurityException e) {
             throw new IOException(file + " is not a readable PKCS#12 keystore: " + e.getMessage(), e);
         } catch (IOException e) {
+            if (isPem(file)) {
+                throw new IOException(file + " is a PEM file, not PKCS#12: give it with --cert and its key with --key", e);
+            }
             if (e instanceof NoSuchFileException || e.getMessage() != null && e.getMessage().startsWith("cannot read")) {
                 throw e;
             }
@@ -260,6 +263,14 @@ public final class TlsIdentity {
     public String toString() {
         return "TlsIdentity[" + certificate().getSubjectX500Principal().getName() + ", " + key.getAlgorithm()
                 + (selfSigned ? ", self-signed" : "") + ", SHA-256 " + fingerprint() + "]";
+    }
+
+    private static boolean isPem(Path file) {
+        try (InputStream in = Files.newInputStream(file)) {
+            return new String(in.readNBytes(64), StandardCharsets.US_ASCII).contains("-----BEGIN ");
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     private static boolean isAddress(String name) {

@@ -136,6 +136,14 @@ class TlsIdentityTest {
     }
 
     @Test
+    void aPemFileGivenAsPkcs12IsNamedAsPem() throws Exception {
+        assumeOpenssl();
+        OpensslCertificate files = OpensslCertificate.make(dir, "127.0.0.1");
+        IOException pem = assertThrows(IOException.class, () -> TlsIdentity.fromPkcs12(files.certificate(), new char[0]));
+        assertTrue(pem.getMessage().contains("is a PEM file, not PKCS#12: give it with --cert"), pem.getMessage());
+    }
+
+    @Test
     void fingerprintIsTheOneOpensslShows() throws Exception {
         assumeOpenssl();
         OpensslCertificate files = OpensslCertificate.make(dir, "127.0.0.1");
