@@ -6,6 +6,7 @@ import org.eclipse.jetty.io.ManagedSelector;
 import org.eclipse.jetty.io.SelectorManager;
 import org.eclipse.jetty.io.SocketChannelEndPoint;
 import org.eclipse.jetty.server.ConnectionFactory;
+import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.thread.Scheduler;
@@ -38,21 +39,25 @@ import java.util.concurrent.Executor;
  * an {@link EarlyDataHandler} unless every handler is safe to run twice.
  *
  * <p>Fast Open pays off on short connections, so the connector is set up for them: the selector accepts
- * (no acceptor thread) and sets up and clears away each connection itself (no hand-off to a pool thread),
- * and a connection the server is done with ({@code Connection: close}) is closed at once when the client
- * has sent nothing more, rather than half-closed until the client's FIN comes.
+ * (no acceptor thread), sets up each connection itself and, for HTTP/1, clears it away too (no hand-off to
+ * a pool thread), and a connection the server is done with ({@code Connection: close}) is closed at once
+ * when the client has sent nothing more, rather than half-closed until the client's FIN comes.
  */
 public class FastOpenServerConnector extends ServerConnector {
-    /** ManagedSelector's per-connection tasks that {@link #newSelectorManager} runs without a hand-off. */
+    /** ManagedSelector's per-connection tasks that {@link #newSelectorManager} may run without a hand-off. */
     private static final Set<String> INLINE_TASKS = Set.of("Accept", "DestroyEndPoint");
-    private static final ClassValue<Boolean> RUN_INLINE = new ClassValue<>() {
+    /** The task's name when it is one of {@link #INLINE_TASKS}, else null. */
+    private static final ClassValue<String> INLINE_TASK = new ClassValue<>() {
         @Override
-        protected Boolean computeValue(Class<?> type) {
-            return type.getEnclosingClass() == ManagedSelector.class && INLINE_TASKS.contains(type.getSimpleName());
+        protected String computeValue(Class<?> type) {
+            return type.getEnclosingClass() == ManagedSelector.class && INLINE_TASKS.contains(type.getSimpleName())
+                    ? type.getSimpleName() : null;
         }
     };
 
     private final int queueLength;
+    /** Whether closed connections are cleared away on the selector thread; decided at start, see {@link #doStart()}. */
+    private volatile boolean destroyInline;
     private volatile FastOpenStatus status = new FastOpenStatus(false, "the connector is not open yet", "start the server");
 
     /**
@@ -90,19 +95,35 @@ public class FastOpenServerConnector extends ServerConnector {
         return new ServerConnectorManager(executor, scheduler, selectors) {
             /**
              * Jetty hands two small tasks of every connection to a pool thread: setting up the endpoint of a
-             * connection just accepted and the bookkeeping after it closed. Neither blocks, and on a loaded
-             * server each hand-off costs a thread wake-up and a selector wake-up, more than the task itself,
-             * so they run on the selector thread. Anything else (the selector's own loop) goes to the pool.
+             * connection just accepted and the bookkeeping after it closed. On a loaded server each hand-off
+             * costs a thread wake-up and a selector wake-up, more than the task itself, so they run on the
+             * selector thread (the bookkeeping only for HTTP/1 connections, see {@link #doStart()}). Anything
+             * else (the selector's own loop) goes to the pool.
              */
             @Override
             protected void execute(Runnable task) {
-                if (RUN_INLINE.get(task.getClass())) {
+                String inline = INLINE_TASK.get(task.getClass());
+                if ("Accept".equals(inline) || ("DestroyEndPoint".equals(inline) && destroyInline)) {
                     task.run();
                 } else {
                     super.execute(task);
                 }
             }
         };
+    }
+
+    /**
+     * Clears closed connections away on the selector thread only when every connection factory is plain
+     * HTTP/1 ({@link HttpConnectionFactory}). The bookkeeping after an HTTP/2 connection closed takes its
+     * session container's lock, and the close starts it while holding the TLS endpoint's lock; a server
+     * stopping at that moment holds the first and waits for the second: a deadlock
+     * ({@code FastOpenServerConnectorTest} reproduces it). On a pool thread it runs after the endpoint's lock is released, as
+     * Jetty does by default.
+     */
+    @Override
+    protected void doStart() throws Exception {
+        destroyInline = getConnectionFactories().stream().allMatch(HttpConnectionFactory.class::isInstance);
+        super.doStart();
     }
 
     @Override
