@@ -13,14 +13,17 @@ import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.function.ToDoubleFunction;
 
 /** The files {@code tfo4j bench} writes: a Markdown report, a CSV and an SVG chart. */
 final class BenchReport {
-    /** Twelve distinct colours, one per pair (the latency chart has up to twelve). */
+    /** Twenty-four distinct colours, one per pair (the latency chart has twenty-two when it draws them all). */
     private static final String[] COLORS = {"#1b6ca8", "#9bbfe0", "#e07a1f", "#7a7a7a", "#3a9d5d", "#b5475c",
-            "#6a3d9a", "#f2c12e", "#17becf", "#8c564b", "#e377c2", "#2f2f2f"};
+            "#6a3d9a", "#f2c12e", "#17becf", "#8c564b", "#e377c2", "#2f2f2f", "#0b3d91", "#f4a582", "#a6d96a",
+            "#c51b7d", "#80cdc1", "#bf812d", "#542788", "#d9d9d9", "#66a61e", "#ff7f00", "#1a9850", "#8e0152"};
 
     private BenchReport() {
     }
@@ -28,23 +31,31 @@ final class BenchReport {
     /**
      * One pair at one RTT: percentiles of time to first byte in milliseconds, or why it was not measured.
      *
+     * @param https            whether the pair speaks HTTPS (its floor is 2 RTT with Fast Open, 3 without)
      * @param fastOpenAtServer connections the server's kernel took with SYN data (TCPFastOpenPassive), of
      *                         {@code connections} made in all (warm-up included)
+     * @param synDataAcked     the same connections whose SYN data was acknowledged as the client saw it: its
+     *                         TCP_INFO per request, or for curl and the JDK's HttpClient the client host's
+     *                         TCPFastOpenActive
+     * @param measuredSynData  of the {@code count} measured requests, those whose SYN data was acknowledged (the
+     *                         client's TCP_INFO); -1 when the client cannot say per request
      */
-    record LatencyRow(String pair, String client, double rttMs, long count, double p50, double p90, double p99,
-                      double mean, long fastOpenAtServer, int connections, String skipped, String error) {
-        static LatencyRow measured(LatencyPair pair, double rttMs, Histogram h, long fastOpenAtServer, int connections) {
-            return new LatencyRow(pair.name(), pair.client(), rttMs, h.getTotalCount(), h.getValueAtPercentile(50) / 1e3,
-                    h.getValueAtPercentile(90) / 1e3, h.getValueAtPercentile(99) / 1e3, h.getMean() / 1e3,
-                    fastOpenAtServer, connections, null, null);
+    record LatencyRow(String pair, String client, boolean https, double rttMs, long count, double p50, double p90,
+                      double p99, double mean, long fastOpenAtServer, long synDataAcked, long measuredSynData,
+                      int connections, String skipped, String error) {
+        static LatencyRow measured(LatencyPair pair, double rttMs, Histogram h, long fastOpenAtServer, long synDataAcked,
+                                   long measuredSynData, int connections) {
+            return new LatencyRow(pair.name(), pair.client(), pair.https(), rttMs, h.getTotalCount(),
+                    h.getValueAtPercentile(50) / 1e3, h.getValueAtPercentile(90) / 1e3, h.getValueAtPercentile(99) / 1e3,
+                    h.getMean() / 1e3, fastOpenAtServer, synDataAcked, measuredSynData, connections, null, null);
         }
 
         static LatencyRow skipped(LatencyPair pair, double rttMs, String why) {
-            return new LatencyRow(pair.name(), pair.client(), rttMs, 0, 0, 0, 0, 0, 0, 0, why, null);
+            return new LatencyRow(pair.name(), pair.client(), pair.https(), rttMs, 0, 0, 0, 0, 0, 0, 0, -1, 0, why, null);
         }
 
         static LatencyRow failed(LatencyPair pair, double rttMs, String error) {
-            return new LatencyRow(pair.name(), pair.client(), rttMs, 0, 0, 0, 0, 0, 0, 0, null, error);
+            return new LatencyRow(pair.name(), pair.client(), pair.https(), rttMs, 0, 0, 0, 0, 0, 0, 0, -1, 0, null, error);
         }
 
         boolean measured() {
@@ -243,37 +254,57 @@ final class BenchReport {
                 + Instant.now().truncatedTo(ChronoUnit.SECONDS);
     }
 
-    static void writeLatency(Path dir, List<LatencyRow> rows, int requests, int warmup, double seconds) throws IOException {
+    static void writeLatency(Path dir, String name, List<LatencyRow> rows, int requests, int warmup, double seconds)
+            throws IOException {
+        boolean https = rows.stream().anyMatch(LatencyRow::https);
+        boolean http = rows.stream().anyMatch(r -> !r.https());
         StringBuilder md = new StringBuilder();
         md.append("# tfo4j bench latency\n\n");
         md.append("Time to first byte of repeat connections, each request on a new connection, across an emulated link\n")
                 .append("(two network namespaces joined by tfo4j-lab's delay line). ").append(requests)
                 .append(" measured requests per pair and RTT after ").append(warmup)
-                .append(" unmeasured ones (the first fetches the Fast Open cookie).\n")
-                .append("The floor is 1.0 RTT with Fast Open and 2.0 without. \"server TFO\" is the server kernel's")
-                .append(" TCPFastOpenPassive count over all the pair's connections.\n\n");
+                .append(" unmeasured ones (the first fetches the Fast Open cookie).\n");
+        if (http) {
+            md.append("Over HTTP the floor is 1.0 RTT with Fast Open and 2.0 without.");
+        }
+        if (https) {
+            md.append(http ? " " : "").append("Over HTTPS (TLS 1.3, HTTP/1.1; tfo4j serve --tls and nginx ssl present the same")
+                    .append(" RSA-2048 certificate, made by openssl) the floor is 2.0 RTT with Fast Open, where the SYN carries")
+                    .append(" the ClientHello, and 3.0 without.");
+        }
+        md.append("\n\"server TFO\" is the server kernel's TCPFastOpenPassive count over all the pair's connections (warm-up")
+                .append(" included); \"SYN data acked\" counts the same connections whose SYN data was acknowledged as the client")
+                .append(" saw it (its TCP_INFO per request; for curl and the JDK's HttpClient, the client host's TCPFastOpenActive),")
+                .append(" and of the measured")
+                .append(" requests alone where the client says. A Fast Open pair that fell back to plain TCP shows fewer than all")
+                .append(" but one (the first connection to a server address asks for the cookie). The server's count can be higher")
+                .append(" than the client's: a SYN that carried a valid cookie but no data (the client wrote too late) still")
+                .append(" makes a Fast Open connection on the server.\n\n");
         md.append("Machine: ").append(machine()).append(". Took ").append(number(Math.round(seconds))).append(" s.\n\n");
-        md.append("| pair | RTT ms | n | p50 ms | p90 ms | p99 ms | p50 / RTT | p90 / RTT | p99 / RTT | server TFO |\n");
-        md.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
-        StringBuilder csv = new StringBuilder("pair,client,rtt_ms,n,p50_ms,p90_ms,p99_ms,mean_ms,p50_rtt,p90_rtt,p99_rtt,"
-                + "server_fast_open,connections,note\n");
+        md.append("| pair | RTT ms | n | p50 ms | p90 ms | p99 ms | p50 / RTT | p90 / RTT | p99 / RTT | server TFO | SYN data acked |\n");
+        md.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        StringBuilder csv = new StringBuilder("pair,client,https,rtt_ms,n,p50_ms,p90_ms,p99_ms,mean_ms,p50_rtt,p90_rtt,p99_rtt,"
+                + "server_fast_open,syn_data_acked,measured_syn_data_acked,connections,note\n");
         for (LatencyRow row : rows) {
             if (!row.measured()) {
                 String note = row.skipped() != null ? "skipped: " + row.skipped() : "failed: " + row.error();
                 md.append("| ").append(row.pair()).append(" | ").append(number(row.rttMs())).append(" | ")
                         .append(note.replace("|", "/")).append(" |||||||||\n");
-                csv.append(csvField(row.pair())).append(',').append(csvField(row.client())).append(',')
-                        .append(number(row.rttMs())).append(",,,,,,,,,,,").append(csvField(note)).append('\n');
+                csv.append(csvField(row.pair())).append(',').append(csvField(row.client())).append(',').append(row.https())
+                        .append(',').append(number(row.rttMs())).append(",,,,,,,,,,,,,").append(csvField(note)).append('\n');
                 continue;
             }
-            md.append(String.format(Locale.ROOT, "| %s | %s | %d | %.1f | %.1f | %.1f | %.3f | %.3f | %.3f | %d of %d |%n",
+            String measured = row.measuredSynData() < 0 ? ""
+                    : String.format(Locale.ROOT, " (measured: %d of %d)", row.measuredSynData(), row.count());
+            md.append(String.format(Locale.ROOT, "| %s | %s | %d | %.1f | %.1f | %.1f | %.3f | %.3f | %.3f | %d of %d | %d of %d%s |%n",
                     row.pair(), number(row.rttMs()), row.count(), row.p50(), row.p90(), row.p99(),
                     row.p50() / row.rttMs(), row.p90() / row.rttMs(), row.p99() / row.rttMs(), row.fastOpenAtServer(),
-                    row.connections()));
-            csv.append(String.format(Locale.ROOT, "%s,%s,%s,%d,%.3f,%.3f,%.3f,%.3f,%.4f,%.4f,%.4f,%d,%d,%n",
-                    csvField(row.pair()), csvField(row.client()), number(row.rttMs()), row.count(), row.p50(), row.p90(),
-                    row.p99(), row.mean(), row.p50() / row.rttMs(), row.p90() / row.rttMs(), row.p99() / row.rttMs(),
-                    row.fastOpenAtServer(), row.connections()));
+                    row.connections(), row.synDataAcked(), row.connections(), measured));
+            csv.append(String.format(Locale.ROOT, "%s,%s,%s,%s,%d,%.3f,%.3f,%.3f,%.3f,%.4f,%.4f,%.4f,%d,%d,%s,%d,%n",
+                    csvField(row.pair()), csvField(row.client()), row.https(), number(row.rttMs()), row.count(), row.p50(),
+                    row.p90(), row.p99(), row.mean(), row.p50() / row.rttMs(), row.p90() / row.rttMs(),
+                    row.p99() / row.rttMs(), row.fastOpenAtServer(), row.synDataAcked(),
+                    row.measuredSynData() < 0 ? "" : Long.toString(row.measuredSynData()), row.connections()));
         }
         md.append("\nWhat each client's time to first byte spans:\n\n");
         Set<String> seen = new LinkedHashSet<>();
@@ -282,9 +313,9 @@ final class BenchReport {
                 md.append("- ").append(row.pair()).append(": ").append(row.client()).append('\n');
             }
         }
-        Files.writeString(dir.resolve("latency.md"), md);
-        Files.writeString(dir.resolve("latency.csv"), csv);
-        Files.writeString(dir.resolve("latency.svg"), latencyChart(rows));
+        Files.writeString(dir.resolve(name + ".md"), md);
+        Files.writeString(dir.resolve(name + ".csv"), csv);
+        Files.writeString(dir.resolve(name + ".svg"), latencyChart(rows));
     }
 
     private static String csvField(String text) {
@@ -293,7 +324,7 @@ final class BenchReport {
 
     /**
      * Grouped bars: for each RTT, each pair's p50 as a multiple of the RTT with a whisker up to its p90, the
-     * 1.0 (Fast Open) and 2.0 (plain TCP) floors marked. Each pair has its own colour and number: the number
+     * floors marked: over HTTP 1.0 (Fast Open) and 2.0 (plain TCP), over HTTPS 2.0 and 3.0. Each pair has its own colour and number: the number
      * under its bars and in the legend below the plot (two columns), the p50 inside the bar's top. A pair not
      * measured at an RTT shows "n/a" in its place.
      */
@@ -303,6 +334,7 @@ final class BenchReport {
         int width = 1000;
         int left = 50;
         int right = 110; // room for the floors' names
+        Map<Double, List<String>> floors = floors(rows);
         int top = 74; // the title, and room for the labels of whiskers cut at the top
         int plotHeight = 320;
         int plotWidth = width - left - right;
@@ -325,14 +357,15 @@ final class BenchReport {
                 + " whisker: p90; number under a bar: the pair in the legend</text>\n");
         for (double y = 0; y <= yMax + 1e-9; y += 0.5) {
             double py = top + plotHeight - y / yMax * plotHeight;
-            boolean floor = y == 1.0 || y == 2.0;
+            boolean floor = floors.containsKey(y);
             svg.append(String.format(Locale.ROOT, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"%s\"%s/>%n",
                     left, py, left + plotWidth, py, floor ? "#444" : "#ddd", floor ? " stroke-dasharray=\"6 4\"" : ""));
             svg.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%.1f</text>%n",
                     left - 6, py + 4, y));
-            if (floor) {
+            List<String> names = floors.getOrDefault(y, List.of());
+            for (int i = 0; i < names.size(); i++) {
                 svg.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%.1f\" fill=\"#444\">%s</text>%n",
-                        left + plotWidth + 6, py + 4, y == 1.0 ? "Fast Open floor" : "plain TCP floor"));
+                        left + plotWidth + 6, py + 4 + (i - (names.size() - 1) / 2.0) * 14, names.get(i)));
             }
         }
         for (int g = 0; g < rtts.size(); g++) {
@@ -386,6 +419,25 @@ final class BenchReport {
         }
         svg.append("</svg>\n");
         return svg.toString();
+    }
+
+    /**
+     * The floors to mark, in round trips, with their names: "Fast Open floor" and "plain TCP floor" at 1 and 2
+     * over HTTP alone, at 2 and 3 over HTTPS alone, each name saying which protocol when both are drawn.
+     */
+    private static Map<Double, List<String>> floors(List<LatencyRow> rows) {
+        boolean http = rows.stream().anyMatch(r -> !r.https());
+        boolean https = rows.stream().anyMatch(LatencyRow::https);
+        Map<Double, List<String>> floors = new TreeMap<>();
+        if (http) {
+            floors.computeIfAbsent(1.0, y -> new ArrayList<>()).add(https ? "HTTP, Fast Open" : "Fast Open floor");
+            floors.computeIfAbsent(2.0, y -> new ArrayList<>()).add(https ? "HTTP, plain TCP" : "plain TCP floor");
+        }
+        if (https) {
+            floors.computeIfAbsent(2.0, y -> new ArrayList<>()).add(http ? "HTTPS, Fast Open" : "Fast Open floor");
+            floors.computeIfAbsent(3.0, y -> new ArrayList<>()).add(http ? "HTTPS, plain TCP" : "plain TCP floor");
+        }
+        return floors;
     }
 
     /** Whether white text reads better than black on {@code color} (#rrggbb): its relative luminance is low. */

@@ -32,13 +32,13 @@ class LatencyChartTest {
             for (int p = 0; p < PAIRS.size(); p++) {
                 String pair = PAIRS.get(p);
                 if (pair.startsWith("curl -> Spring Boot (agent)") && rtt == 50) {
-                    rows.add(new LatencyRow(pair, "curl", rtt, 0, 0, 0, 0, 0, 0, 0, "the agent jar is not built", null));
+                    rows.add(new LatencyRow(pair, "curl", false, rtt, 0, 0, 0, 0, 0, 0, 0, -1, 0, "the agent jar is not built", null));
                     continue;
                 }
                 double rounds = pair.contains("plain") || pair.contains("no agent") ? 2.05 : 1.02 + p * 0.01;
                 double p90 = pair.startsWith("JDK HttpClient -> tfo4j serve (no agent)") && rtt == 10 ? 7.5 : rounds + 0.1;
-                rows.add(new LatencyRow(pair, "client", rtt, 20, rounds * rtt, p90 * rtt, (p90 + 0.1) * rtt, rounds * rtt,
-                        19, 23, null, null));
+                rows.add(new LatencyRow(pair, "client", false, rtt, 20, rounds * rtt, p90 * rtt, (p90 + 0.1) * rtt, rounds * rtt,
+                        19, 19, 18, 23, null, null));
             }
         }
         return rows;

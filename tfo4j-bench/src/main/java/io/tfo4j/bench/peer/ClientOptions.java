@@ -13,7 +13,7 @@ final class ClientOptions {
     @Spec(Spec.Target.MIXEE)
     CommandSpec spec;
 
-    @Parameters(paramLabel = "URL", description = "An http:// URL.")
+    @Parameters(paramLabel = "URL", description = "An http:// URL (https:// for tls-client).")
     String url;
 
     @Option(names = "--count", paramLabel = "N", defaultValue = "1",
@@ -28,13 +28,18 @@ final class ClientOptions {
         Exchange get(HttpTarget target) throws IOException;
     }
 
-    /** The URL, checked and resolved; a bad URL or count is a usage error (exit 2). */
+    /** The http:// URL, checked and resolved; a bad URL or count is a usage error (exit 2). */
     HttpTarget target() {
+        return target(false);
+    }
+
+    /** Like {@link #target()}, for an https:// URL when {@code https}. */
+    HttpTarget target(boolean https) {
         if (count < 1) {
             throw new ParameterException(spec.commandLine(), "--count must be at least 1, got " + count);
         }
         try {
-            return HttpTarget.parse(url);
+            return https ? HttpTarget.parseHttps(url) : HttpTarget.parse(url);
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }

@@ -30,11 +30,17 @@ final class ExchangePrinter {
         if (exchange.localPort() >= 0) {
             line.put("localPort", exchange.localPort());
         }
+        if (exchange.tls() != null) {
+            line.put("tls", exchange.tls());
+            line.put("tlsHandshakeMs", exchange.tlsHandshakeNanos() / 1e6);
+        }
         if (json) {
             System.out.println(Json.line(line));
         } else {
-            System.out.printf(Locale.ROOT, "#%d %d %d bytes, ttfb %.1f ms, Fast Open: %s, SYN data acked: %s%n",
-                    request, exchange.status(), exchange.bytes(), exchange.ttfbNanos() / 1e6,
+            String tls = exchange.tls() == null ? "" : String.format(Locale.ROOT, ", %s handshake %.1f ms", exchange.tls(),
+                    exchange.tlsHandshakeNanos() / 1e6);
+            System.out.printf(Locale.ROOT, "#%d %d %d bytes, ttfb %.1f ms%s, Fast Open: %s, SYN data acked: %s%n",
+                    request, exchange.status(), exchange.bytes(), exchange.ttfbNanos() / 1e6, tls,
                     exchange.fastOpen() ? "on" : "off", exchange.synData() ? "yes" : "no");
         }
     }

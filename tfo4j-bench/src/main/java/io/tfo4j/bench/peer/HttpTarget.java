@@ -7,23 +7,40 @@ import java.net.URISyntaxException;
 import java.net.UnknownHostException;
 
 /**
- * An {@code http://} URL taken apart, with its address resolved once up front so that no name lookup
- * lands inside a timed request.
+ * An {@code http://} (or, for the TLS client, {@code https://}) URL taken apart, with its address resolved
+ * once up front so that no name lookup lands inside a timed request.
  */
 record HttpTarget(URI uri, String hostHeader, String pathAndQuery, InetSocketAddress address) {
 
-    /** @throws IllegalArgumentException naming what is wrong with {@code url} */
+    /**
+     * An {@code http://} URL.
+     *
+     * @throws IllegalArgumentException naming what is wrong with {@code url}
+     */
     static HttpTarget parse(String url) {
+        return parse(url, "http", 80);
+    }
+
+    /**
+     * An {@code https://} URL.
+     *
+     * @throws IllegalArgumentException naming what is wrong with {@code url}
+     */
+    static HttpTarget parseHttps(String url) {
+        return parse(url, "https", 443);
+    }
+
+    private static HttpTarget parse(String url, String scheme, int defaultPort) {
         URI uri;
         try {
             uri = new URI(url);
         } catch (URISyntaxException e) {
             throw new IllegalArgumentException("not a URL: " + url + " (" + e.getMessage() + ")");
         }
-        if (!"http".equalsIgnoreCase(uri.getScheme()) || uri.getHost() == null) {
-            throw new IllegalArgumentException("not an http:// URL with a host: " + url);
+        if (!scheme.equalsIgnoreCase(uri.getScheme()) || uri.getHost() == null) {
+            throw new IllegalArgumentException("not an " + scheme + ":// URL with a host: " + url);
         }
-        int port = uri.getPort() == -1 ? 80 : uri.getPort();
+        int port = uri.getPort() == -1 ? defaultPort : uri.getPort();
         InetAddress address;
         try {
             address = InetAddress.getByName(uri.getHost());
