@@ -151,7 +151,7 @@ record LatencyPair(String name, String client, int port, boolean https, Optional
         String sslSocket = "tfo4j peer tls-client (FastOpenSocketFactory socket with TCP_NODELAY under the JDK's SSLSocket,"
                 + " a new TLS client per request: full handshake): connect call to first response byte";
         String get = "tfo4j get -k (OkHttp on FastOpenSocketFactory, one process: the JDK resumes its TLS session from"
-                + " the second request on; no TCP_NODELAY, which OkHttp does not set): call start to response headers";
+                + " the second request on; TCP_NODELAY set by get, as curl sets it): call start to response headers";
         String curl = "curl -k --http1.1 --tlsv1.3, a new process per request (full handshake): time_starttransfer";
         return List.of(
                 new LatencyPair("tfo4j SSLSocket -> tfo4j serve --tls (Fast Open)", sslSocket, LatencyServers.SERVE_TLS,
