@@ -6,6 +6,8 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.util.Arrays;
+import java.util.Optional;
 
 /**
  * Switches TCP Fast Open on for the JDK's own sockets and channels.
@@ -247,5 +249,118 @@ public final class FastOpen {
             // On a SYN already sent it answers EAGAIN and changes nothing.
             Linux.sendNonBlocking(fd, null, 0, 0);
         }
+    }
+
+    /**
+     * Gives a listener its own Fast Open keys ({@code TCP_FASTOPEN_KEY}), overriding the namespace's key
+     * (the sysctl {@code net.ipv4.tcp_fastopen_key}) for this listener. Works before or after {@code bind}
+     * and on a live listener; takes effect for the next SYN. Listeners that must accept each other's cookies
+     * (backends behind one address) need the same primary key, or one's primary as the other's backup
+     * during a rotation (see {@link FastOpenKeys}). Setting only a primary drops an earlier backup.
+     *
+     * <p>Kernel: per-listener keys need Linux 4.15+, a backup key 5.2+. No privilege is needed. Fast Open
+     * itself must still be on ({@link #enableServer(ServerSocketChannel, int)} and the sysctl bit 0x2).
+     *
+     * @param backup the backup key, whose cookies are accepted as well, or null
+     * @throws SyscallException              when the kernel refuses the keys (EINVAL: a kernel before 5.2
+     *                                       given a backup)
+     * @throws UnsupportedOperationException when the kernel has no {@code TCP_FASTOPEN_KEY} (before 4.15), or
+     *                                       a JVM flag to reach the descriptor is missing
+     */
+    public static void setServerKeys(ServerSocketChannel listener, FastOpenKey primary, FastOpenKey backup)
+            throws IOException {
+        setServerKeys(FileDescriptors.of(listener), new FastOpenKeys(primary, backup));
+    }
+
+    /** Gives a listener its own Fast Open keys; see {@link #setServerKeys(ServerSocketChannel, FastOpenKey, FastOpenKey)}. */
+    public static void setServerKeys(ServerSocket listener, FastOpenKey primary, FastOpenKey backup)
+            throws IOException {
+        setServerKeys(FileDescriptors.of(listener), new FastOpenKeys(primary, backup));
+    }
+
+    /**
+     * Gives the listener behind a raw descriptor its own Fast Open keys; see
+     * {@link #setServerKeys(ServerSocketChannel, FastOpenKey, FastOpenKey)} and the class documentation on
+     * raw descriptors.
+     */
+    public static void setServerKeys(FileDescriptor listener, FastOpenKey primary, FastOpenKey backup)
+            throws IOException {
+        setServerKeys(FileDescriptors.of(listener), new FastOpenKeys(primary, backup));
+    }
+
+    static void setServerKeys(int fd, FastOpenKeys keys) throws SyscallException {
+        setServerKeyBytes(fd, keys.optionBytes());
+    }
+
+    /** The raw option: the kernel takes 16 or 32 bytes and answers EINVAL to any other length. */
+    static void setServerKeyBytes(int fd, byte[] value) throws SyscallException {
+        Linux.setBytesOption(fd, Linux.IPPROTO_TCP, Linux.TCP_FASTOPEN_KEY, "TCP_FASTOPEN_KEY", value);
+    }
+
+    /**
+     * The listener's own Fast Open keys, read back with {@code getsockopt(TCP_FASTOPEN_KEY)}; empty when the
+     * listener has none of its own (it then uses the namespace's key, which this does not report).
+     * Kernel: Linux 4.15+ (5.2+ to see a backup).
+     */
+    public static Optional<FastOpenKeys> serverKeys(ServerSocketChannel listener) throws IOException {
+        return serverKeys(FileDescriptors.of(listener));
+    }
+
+    /** The listener's own Fast Open keys; see {@link #serverKeys(ServerSocketChannel)}. */
+    public static Optional<FastOpenKeys> serverKeys(ServerSocket listener) throws IOException {
+        return serverKeys(FileDescriptors.of(listener));
+    }
+
+    static Optional<FastOpenKeys> serverKeys(int fd) throws SyscallException {
+        byte[] value = Linux.getBytesOption(fd, Linux.IPPROTO_TCP, Linux.TCP_FASTOPEN_KEY, "TCP_FASTOPEN_KEY",
+                2 * FastOpenKey.LENGTH);
+        return switch (value.length) {
+            case 0 -> Optional.empty();
+            case FastOpenKey.LENGTH -> Optional.of(new FastOpenKeys(FastOpenKey.ofBytes(value), null));
+            case 2 * FastOpenKey.LENGTH -> Optional.of(new FastOpenKeys(
+                    FastOpenKey.ofBytes(Arrays.copyOfRange(value, 0, FastOpenKey.LENGTH)),
+                    FastOpenKey.ofBytes(Arrays.copyOfRange(value, FastOpenKey.LENGTH, 2 * FastOpenKey.LENGTH))));
+            default -> throw new IllegalStateException("getsockopt(TCP_FASTOPEN_KEY) returned " + value.length
+                    + " bytes; the kernel returns 0, 16 or 32");
+        };
+    }
+
+    /**
+     * Trusted no-cookie mode for a listener ({@code TCP_FASTOPEN_NO_COOKIE}): accepts data in a SYN that
+     * carries no cookie, so even a client's first connection takes one round trip. <b>It gives up Fast
+     * Open's only protection</b>: anyone who can reach the port makes the server act on SYN data without
+     * ever proving their address (spoofed sources, amplified work). Only for networks where every source
+     * address can be trusted, such as inside one data centre. Set it in CLOSE or LISTEN state.
+     *
+     * <p>Kernel: Linux 4.15+; no privilege. The client must also send data without a cookie (its own
+     * {@link #setNoCookie(SocketChannel, boolean)}, the sysctl bit 0x4, or the route attribute
+     * {@code fastopen_no_cookie 1}); the server side can also be turned on with the sysctl bit 0x200.
+     */
+    public static void setNoCookie(ServerSocketChannel listener, boolean on) throws IOException {
+        setNoCookie(FileDescriptors.of(listener), on);
+    }
+
+    /** Trusted no-cookie mode for a listener; see {@link #setNoCookie(ServerSocketChannel, boolean)}. */
+    public static void setNoCookie(ServerSocket listener, boolean on) throws IOException {
+        setNoCookie(FileDescriptors.of(listener), on);
+    }
+
+    /**
+     * Trusted no-cookie mode for a client ({@code TCP_FASTOPEN_NO_COOKIE}): the first connection sends its
+     * data in the SYN without a cookie. Call it before {@code connect}, with Fast Open enabled; the server
+     * must accept data without a cookie (see {@link #setNoCookie(ServerSocketChannel, boolean)} and what it
+     * gives up), or it discards the data and the client sends it again after the handshake.
+     */
+    public static void setNoCookie(SocketChannel channel, boolean on) throws IOException {
+        setNoCookie(FileDescriptors.of(channel), on);
+    }
+
+    /** Trusted no-cookie mode for a client socket; see {@link #setNoCookie(SocketChannel, boolean)}. */
+    public static void setNoCookie(Socket socket, boolean on) throws IOException {
+        setNoCookie(FileDescriptors.of(socket), on);
+    }
+
+    static void setNoCookie(int fd, boolean on) throws SyscallException {
+        Linux.setIntOption(fd, Linux.IPPROTO_TCP, Linux.TCP_FASTOPEN_NO_COOKIE, "TCP_FASTOPEN_NO_COOKIE", on ? 1 : 0);
     }
 }
