@@ -350,6 +350,8 @@ public final class FastOpen {
      * data in the SYN without a cookie. Call it before {@code connect}, with Fast Open enabled; the server
      * must accept data without a cookie (see {@link #setNoCookie(ServerSocketChannel, boolean)} and what it
      * gives up), or it discards the data and the client sends it again after the handshake.
+     *
+     * @throws SyscallException EINVAL when the socket is already connected or connecting
      */
     public static void setNoCookie(SocketChannel channel, boolean on) throws IOException {
         setNoCookie(FileDescriptors.of(channel), on);

@@ -66,6 +66,20 @@ class ServerKeysTest {
     }
 
     @Test
+    void noCookieModeIsRefusedWithEinvalOnceConnected() throws IOException {
+        try (ServerSocketChannel listener = ServerSocketChannel.open()
+                .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+             SocketChannel client = SocketChannel.open()) {
+            FastOpen.setNoCookie(listener, true);
+            FastOpen.setNoCookie(listener, false);
+            FastOpen.setNoCookie(client, true);
+            client.connect(listener.getLocalAddress());
+            SyscallException e = assertThrows(SyscallException.class, () -> FastOpen.setNoCookie(client, false));
+            assertEquals("setsockopt(TCP_FASTOPEN_NO_COOKIE) failed: EINVAL (22): Invalid argument", e.getMessage());
+        }
+    }
+
+    @Test
     void aCookieFromOneListenerWorksAtAnotherWithTheSameKeyAndNotWithAnother() throws Exception {
         try (TwoHosts hosts = TwoHosts.create(1, 3)) {
             Round first = round(hosts, 0, K, null);
