@@ -100,8 +100,11 @@ final class NcCommand implements Callable<Integer> {
         if (arguments.size() != 2) {
             throw new ParameterException(spec.commandLine(), "give HOST and PORT (or -l PORT to listen)");
         }
-        if (fastOpenQueue != null || replyFile != null || count != null || keyFile != null) {
-            throw new ParameterException(spec.commandLine(), "--fastopen, --reply, --count and --key-file need -l");
+        if (fastOpenQueue != null || replyFile != null || count != null) {
+            throw new ParameterException(spec.commandLine(), "--fastopen, --reply and --count need -l");
+        }
+        if (keyFile != null) {
+            throw new ParameterException(spec.commandLine(), "--key-file needs -l (the keys are a listener's)");
         }
         if (noCookie && noFastOpen) {
             throw new ParameterException(spec.commandLine(), "--no-cookie and --no-fastopen contradict each other");
