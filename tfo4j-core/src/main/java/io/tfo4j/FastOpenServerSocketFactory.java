@@ -22,6 +22,7 @@ public class FastOpenServerSocketFactory extends ServerSocketFactory {
     public static final int DEFAULT_QUEUE_LENGTH = 256;
 
     private final int queueLength;
+    private final FastOpenKeys keys;
 
     /** A factory whose listeners have a Fast Open queue of {@value #DEFAULT_QUEUE_LENGTH}. */
     public FastOpenServerSocketFactory() {
@@ -34,10 +35,22 @@ public class FastOpenServerSocketFactory extends ServerSocketFactory {
      * @throws IllegalArgumentException when {@code queueLength} is less than 1
      */
     public FastOpenServerSocketFactory(int queueLength) {
+        this(queueLength, null);
+    }
+
+    /**
+     * A factory whose listeners have the given Fast Open queue length and carry {@code keys} (see
+     * {@link FastOpen#setServerKeys(ServerSocketChannel, FastOpenKey, FastOpenKey)}), so that servers behind
+     * one address accept each other's cookies; null keeps the network namespace's key.
+     *
+     * @throws IllegalArgumentException when {@code queueLength} is less than 1
+     */
+    public FastOpenServerSocketFactory(int queueLength, FastOpenKeys keys) {
         if (queueLength < 1) {
             throw new IllegalArgumentException("Fast Open queue length must be at least 1, got " + queueLength);
         }
         this.queueLength = queueLength;
+        this.keys = keys;
     }
 
     @Override
@@ -45,6 +58,9 @@ public class FastOpenServerSocketFactory extends ServerSocketFactory {
         ServerSocketChannel channel = ServerSocketChannel.open();
         try {
             FastOpen.enableServer(channel, queueLength);
+            if (keys != null) {
+                FastOpen.setServerKeys(channel, keys.primary(), keys.backup());
+            }
             return channel.socket();
         } catch (IOException | RuntimeException e) {
             channel.close();

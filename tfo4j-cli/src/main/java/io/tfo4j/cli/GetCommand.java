@@ -1,6 +1,7 @@
 package io.tfo4j.cli;
 
 import io.tfo4j.ClientOutcome;
+import io.tfo4j.FastOpen;
 import io.tfo4j.FastOpenSocketFactory;
 import okhttp3.Call;
 import okhttp3.ConnectionPool;
@@ -89,6 +90,10 @@ final class GetCommand implements Callable<Integer> {
             + " Only for servers that hold or reject replayable requests, as tfo4j serve does.")
     boolean unsafeInSyn;
 
+    @Option(names = "--no-cookie", description = "Send the request in the SYN even without a cookie, so the first"
+            + " connection takes one round trip too; only a server in no-cookie mode (tfo4j serve --no-cookie) accepts it.")
+    boolean noCookie;
+
     @Option(names = "--json", description = "One JSON line per request on stdout.")
     boolean json;
 
@@ -115,13 +120,20 @@ final class GetCommand implements Callable<Integer> {
             System.err.println("tfo4j get: --insecure: the server's certificate is NOT checked;"
                     + " anyone on the path can read and change this traffic");
         }
+        if (noCookie && !fastOpen.on()) {
+            throw new ParameterException(spec.commandLine(), "--no-cookie and --no-fastopen contradict each other");
+        }
+        if (noCookie) {
+            System.err.println("tfo4j get: --no-cookie: sending data in the SYN without a cookie; only a server in"
+                    + " no-cookie mode (trusted networks only) accepts it, others take it after the handshake");
+        }
         String verb = method.toUpperCase(Locale.ROOT);
         boolean safe = SAFE_METHODS.contains(verb);
         // Over HTTPS the SYN carries the TLS ClientHello, never the request: a replayed SYN cannot repeat it, so
         // every method may use Fast Open there.
         boolean replaySafe = safe || unsafeInSyn || target.isHttps();
-        OkHttpClient inSyn = client(fastOpen.on() && replaySafe, tls);
-        OkHttpClient afterHandshake = client(false, tls);
+        OkHttpClient inSyn = client(fastOpen.on() && replaySafe, noCookie && replaySafe, tls);
+        OkHttpClient afterHandshake = client(false, false, tls);
         if (ClientWarmUp.enabled()) {
             warmUp(inSyn, afterHandshake, verb, target.isHttps());
         }
@@ -209,10 +221,10 @@ final class GetCommand implements Callable<Integer> {
         return tls == null ? builder.build() : tls.applyTo(builder).build();
     }
 
-    private static OkHttpClient client(boolean fastOpen, ClientTls tls) {
+    private static OkHttpClient client(boolean fastOpen, boolean noCookie, ClientTls tls) {
         return tls.applyTo(new OkHttpClient.Builder())
                 .protocols(List.of(Protocol.HTTP_1_1))
-                .socketFactory(new NoDelaySocketFactory(fastOpen))
+                .socketFactory(new NoDelaySocketFactory(fastOpen, fastOpen && noCookie))
                 .connectionPool(new ConnectionPool(0, 1, TimeUnit.SECONDS))
                 .retryOnConnectionFailure(false)
                 .connectTimeout(10, TimeUnit.SECONDS)
@@ -226,14 +238,20 @@ final class GetCommand implements Callable<Integer> {
      * a round trip more (measured with {@code tfo4j demo --tls}: about 5 round trips instead of 3).
      */
     private static final class NoDelaySocketFactory extends FastOpenSocketFactory {
-        NoDelaySocketFactory(boolean fastOpen) {
+        private final boolean noCookie;
+
+        NoDelaySocketFactory(boolean fastOpen, boolean noCookie) {
             super(fastOpen, FIRST_WRITE_WINDOW);
+            this.noCookie = noCookie;
         }
 
         @Override
         public Socket createSocket() throws IOException {
             Socket socket = super.createSocket();
             socket.setTcpNoDelay(true);
+            if (noCookie) {
+                FastOpen.setNoCookie(socket, true);
+            }
             return socket;
         }
     }

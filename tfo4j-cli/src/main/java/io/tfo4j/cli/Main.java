@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
                 "./tfo4j bench latency|throughput|agent-cost|cold-start measures Fast Open against the tools users would pick"
                         + " instead (./tfo4j bench --help; module tfo4j-bench)."},
         subcommands = {DemoCommand.class, ProbeCommand.class, SelftestCommand.class, NcCommand.class, GetCommand.class,
-                ServeCommand.class, AgentCommand.class,
+                ServeCommand.class, KeysCommand.class, AgentCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec

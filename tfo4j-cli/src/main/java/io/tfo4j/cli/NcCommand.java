@@ -3,6 +3,7 @@ package io.tfo4j.cli;
 import io.tfo4j.ClientOutcome;
 import io.tfo4j.FastOpen;
 import io.tfo4j.FastOpenDialer;
+import io.tfo4j.FastOpenKeys;
 import io.tfo4j.FastOpenStatus;
 import io.tfo4j.ServerOutcome;
 import picocli.CommandLine.Command;
@@ -38,7 +39,7 @@ import java.util.concurrent.CompletableFuture;
 @Command(name = "nc", mixinStandardHelpOptions = true,
         description = {"Netcat with TCP Fast Open.",
                 "Client: tfo4j nc [--json] HOST PORT  (sends stdin, the first chunk in the SYN when it can)",
-                "Server: tfo4j nc -l [-b ADDR] PORT [--fastopen[=QLEN]] [--reply FILE] [--json]"})
+                "Server: tfo4j nc -l [-b ADDR] PORT [--fastopen[=QLEN]] [--key-file FILE] [--no-cookie] [--reply FILE] [--json]"})
 final class NcCommand implements Callable<Integer> {
     private static final int FIRST_CHUNK = 64 * 1024;
     /** Loopback dials before the real one: the first loads the code, the next ones run it as the real one will. */
@@ -64,6 +65,14 @@ final class NcCommand implements Callable<Integer> {
     @Option(names = "--count", paramLabel = "N", description = "Listen: stop after N connections (default: never).")
     Integer count;
 
+    @Option(names = "--key-file", paramLabel = "FILE",
+            description = "Listen: Fast Open server keys from FILE (tfo4j keys new; mode 600), read once at start.")
+    Path keyFile;
+
+    @Option(names = "--no-cookie", description = "Send (client) or accept (-l --fastopen) data in the SYN without a"
+            + " cookie. A server gives up proof of the client's address: trusted networks only.")
+    boolean noCookie;
+
     @Option(names = "--no-fastopen", description = "Client: plain connect, for comparison.")
     boolean noFastOpen;
 
@@ -83,6 +92,9 @@ final class NcCommand implements Callable<Integer> {
             if (arguments.size() != 1) {
                 throw new ParameterException(spec.commandLine(), "with -l give only the PORT to listen on");
             }
+            if (noCookie && fastOpenQueue == null) {
+                throw new ParameterException(spec.commandLine(), "-l --no-cookie needs --fastopen");
+            }
             return listen(port(arguments.get(0)));
         }
         if (arguments.size() != 2) {
@@ -90,6 +102,12 @@ final class NcCommand implements Callable<Integer> {
         }
         if (fastOpenQueue != null || replyFile != null || count != null) {
             throw new ParameterException(spec.commandLine(), "--fastopen, --reply and --count need -l");
+        }
+        if (keyFile != null) {
+            throw new ParameterException(spec.commandLine(), "--key-file needs -l (the keys are a listener's)");
+        }
+        if (noCookie && noFastOpen) {
+            throw new ParameterException(spec.commandLine(), "--no-cookie and --no-fastopen contradict each other");
         }
         return connect(arguments.get(0), port(arguments.get(1)));
     }
@@ -129,7 +147,7 @@ final class NcCommand implements Callable<Integer> {
         long started = System.nanoTime();
         SocketChannel channel;
         try {
-            channel = dialer.dial(remote, first);
+            channel = noCookie ? dialWithoutCookie(remote, first) : dialer.dial(remote, first);
         } catch (IOException e) {
             if (pump != null) {
                 pump.cancel();
@@ -166,8 +184,37 @@ final class NcCommand implements Callable<Integer> {
         }
     }
 
+    /**
+     * Like the dialer, with {@code TCP_FASTOPEN_NO_COOKIE} set before the connect: the (deferred) connect
+     * sends the first write's data in the SYN even without a cookie.
+     */
+    private SocketChannel dialWithoutCookie(InetSocketAddress remote, byte[] first) throws IOException {
+        System.err.println("tfo4j nc: --no-cookie: sending data in the SYN without a cookie (the server must accept"
+                + " that: a trusted network only)");
+        SocketChannel channel = SocketChannel.open(remote.getAddress() instanceof java.net.Inet4Address
+                ? java.net.StandardProtocolFamily.INET : java.net.StandardProtocolFamily.INET6);
+        try {
+            FastOpenStatus status = FastOpen.enableClient(channel);
+            if (!status.active()) {
+                System.err.println("tfo4j nc: --no-cookie: Fast Open is not active on this client: " + status.reason());
+            } else {
+                FastOpen.setNoCookie(channel, true);
+            }
+            channel.socket().connect(remote, (int) Math.min(Integer.MAX_VALUE, Duration.ofSeconds(timeoutSeconds).toMillis()));
+            ByteBuffer data = ByteBuffer.wrap(first);
+            while (data.hasRemaining()) {
+                channel.write(data);
+            }
+            return channel;
+        } catch (IOException | RuntimeException e) {
+            channel.close();
+            throw e;
+        }
+    }
+
     private int listen(int port) throws IOException {
         byte[] reply = replyFile == null ? null : readReplyFile();
+        FastOpenKeys keys = keyFile == null ? null : KeysCommand.readForListener(spec.commandLine(), keyFile);
         InetSocketAddress address = new InetSocketAddress(bindAddress, port);
         if (address.isUnresolved()) {
             throw new ParameterException(spec.commandLine(), "cannot resolve bind address " + bindAddress);
@@ -177,11 +224,23 @@ final class NcCommand implements Callable<Integer> {
             FastOpenStatus status = fastOpenQueue == null
                     ? new FastOpenStatus(false, "Fast Open not requested (use --fastopen)", "")
                     : FastOpen.enableServer(listener, fastOpenQueue);
+            if (keys != null) {
+                FastOpen.setServerKeys(listener, keys.primary(), keys.backup());
+            }
+            if (noCookie) {
+                FastOpen.setNoCookie(listener, true);
+            }
             listener.bind(address, 128);
             System.err.println("tfo4j nc: listening on " + listener.getLocalAddress()
                     + (status.active() ? " with Fast Open (queue " + fastOpenQueue + ")"
                     : " without Fast Open: " + status.reason()
                     + (status.remedy().isEmpty() ? "" : "; fix: " + status.remedy())));
+            if (keys != null) {
+                System.err.println("tfo4j nc: Fast Open keys from " + keyFile + ": " + KeysCommand.describe(keys));
+            }
+            if (noCookie) {
+                System.err.println("tfo4j nc: " + KeysCommand.NO_COOKIE_WARNING);
+            }
             for (int served = 0; count == null || served < count; served++) {
                 SocketChannel child = listener.accept();
                 serveOne(child, status, reply);

@@ -1,5 +1,6 @@
 package io.tfo4j.cli;
 
+import io.tfo4j.FastOpenKeys;
 import io.tfo4j.FastOpenStatus;
 import io.tfo4j.http.EarlyDataPolicy;
 import io.tfo4j.http.FastOpenFileServer;
@@ -52,6 +53,16 @@ final class ServeCommand implements Callable<Integer> {
             description = "Take data in the SYN, with this many pending Fast Open connections at most (default when given: 256).")
     int fastOpenQueue;
 
+    @Option(names = "--key-file", paramLabel = "FILE",
+            description = "Fast Open server keys for the listener from FILE (tfo4j keys new; mode 600), read once at start:"
+                    + " servers behind one address with the same file accept each other's cookies.")
+    Path keyFile;
+
+    @Option(names = "--no-cookie", description = "Accept data in the SYN without a cookie (needs --fastopen): even a"
+            + " first connection takes one round trip, but anyone who can reach the port can make the server run SYN"
+            + " data without proving their address. Trusted networks only.")
+    boolean noCookie;
+
     @Option(names = "--early-data", paramLabel = "POLICY", defaultValue = "wait",
             description = "A POST or other non-idempotent request that came in the SYN before the handshake completed: "
                     + "wait (default: hold it until the handshake completes, drop it if it never does), "
@@ -97,12 +108,17 @@ final class ServeCommand implements Callable<Integer> {
         if (idleSeconds < 1) {
             throw new ParameterException(spec.commandLine(), "--idle-timeout must be at least 1 second, got " + idleSeconds);
         }
+        if (noCookie && fastOpenQueue == 0) {
+            throw new ParameterException(spec.commandLine(), "--no-cookie needs --fastopen (it changes how Fast Open accepts SYN data)");
+        }
+        FastOpenKeys keys = keyFile == null ? null : KeysCommand.readForListener(spec.commandLine(), keyFile);
         TlsIdentity identity = tlsIdentity();
         FastOpenFileServer.Builder builder;
         try {
             builder = FastOpenFileServer.builder(root).bind(bind).port(port).fastOpen(fastOpenQueue).tls(identity)
                     .earlyData(policy).maxHeaderBytes(maxHeaderBytes).maxBodyBytes(maxBodyBytes)
-                    .idleTimeout(Duration.ofSeconds(idleSeconds)).accessLog(accessLogSink());
+                    .idleTimeout(Duration.ofSeconds(idleSeconds)).accessLog(accessLogSink())
+                    .fastOpenKeys(keys).noCookie(noCookie);
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
@@ -115,6 +131,12 @@ final class ServeCommand implements Callable<Integer> {
             }
         }, "tfo4j-serve-stop"));
         System.out.println(banner(server, policy));
+        if (keys != null) {
+            System.out.println("tfo4j serve: Fast Open keys from " + keyFile + ": " + KeysCommand.describe(keys));
+        }
+        if (noCookie) {
+            System.err.println("tfo4j serve: " + KeysCommand.NO_COOKIE_WARNING);
+        }
         if (identity != null) {
             System.out.println("tfo4j serve: TLS certificate for " + String.join(", ", identity.names())
                     + (identity.isSelfSigned() ? " (self-signed, made now: clients must be told to trust it, e.g. curl -k)" : "")
@@ -177,7 +199,7 @@ final class ServeCommand implements Callable<Integer> {
     private String banner(FastOpenFileServer server, EarlyDataPolicy policy) {
         String host = bind.contains(":") ? "[" + bind + "]" : bind;
         String fastOpen = fastOpenQueue == 0 ? "off" : server.fastOpenStatus().active()
-                ? "on (queue " + fastOpenQueue + "), early data: " + policy.name().toLowerCase(Locale.ROOT) : "inactive";
+                ? "on (queue " + fastOpenQueue + (noCookie ? ", NO COOKIE" : "") + "), early data: " + policy.name().toLowerCase(Locale.ROOT) : "inactive";
         return "tfo4j serve: serving " + root.toAbsolutePath().normalize() + " at " + (server.tls() ? "https" : "http")
                 + "://" + host + ":"
                 + server.port() + "/ (Fast Open " + fastOpen + ")";

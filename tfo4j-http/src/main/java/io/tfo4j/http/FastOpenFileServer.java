@@ -1,5 +1,6 @@
 package io.tfo4j.http;
 
+import io.tfo4j.FastOpenKeys;
 import io.tfo4j.FastOpenStatus;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpMethod;
@@ -115,6 +116,8 @@ public final class FastOpenFileServer implements AutoCloseable {
         private long maxBodyBytes = 1024 * 1024;
         private Duration idleTimeout = Duration.ofSeconds(30);
         private TlsIdentity tls;
+        private FastOpenKeys fastOpenKeys;
+        private boolean noCookie;
 
         private Builder(Path root) {
             this.root = Objects.requireNonNull(root, "root");
@@ -141,6 +144,25 @@ public final class FastOpenFileServer implements AutoCloseable {
                 throw new IllegalArgumentException("the Fast Open queue length must not be negative, got " + queueLength);
             }
             this.fastOpenQueue = queueLength;
+            return this;
+        }
+
+        /**
+         * The listener's own Fast Open keys (primary and optional backup, e.g. from a
+         * {@link io.tfo4j.FastOpenKeyFile}), so that servers behind one address accept each other's cookies;
+         * null (the default) keeps the network namespace's key. See {@link FastOpenServerConnector#setKeys}.
+         */
+        public Builder fastOpenKeys(FastOpenKeys keys) {
+            this.fastOpenKeys = keys;
+            return this;
+        }
+
+        /**
+         * Accepts data in the SYN without a cookie (trusted networks only: anyone who can reach the port can
+         * then make the server run SYN data); see {@link FastOpenServerConnector#setNoCookie}. Default off.
+         */
+        public Builder noCookie(boolean on) {
+            this.noCookie = on;
             return this;
         }
 
@@ -222,6 +244,8 @@ public final class FastOpenFileServer implements AutoCloseable {
             FastOpenServerConnector connector = fastOpenQueue > 0
                     ? new FastOpenServerConnector(server, fastOpenQueue, factories)
                     : FastOpenServerConnector.withoutFastOpen(server, factories);
+            connector.setKeys(fastOpenKeys);
+            connector.setNoCookie(noCookie);
             connector.setHost(host);
             connector.setPort(port);
             connector.setIdleTimeout(idleTimeout.toMillis());

@@ -1,6 +1,7 @@
 package io.tfo4j.http;
 
 import io.tfo4j.FastOpen;
+import io.tfo4j.FastOpenKeys;
 import io.tfo4j.FastOpenStatus;
 import org.eclipse.jetty.io.ManagedSelector;
 import org.eclipse.jetty.io.SelectorManager;
@@ -56,6 +57,8 @@ public class FastOpenServerConnector extends ServerConnector {
     };
 
     private final int queueLength;
+    private volatile FastOpenKeys keys;
+    private volatile boolean noCookie;
     /** Whether closed connections are cleared away on the selector thread; decided at start, see {@link #doStart()}. */
     private volatile boolean destroyInline;
     private volatile FastOpenStatus status = new FastOpenStatus(false, "the connector is not open yet", "start the server");
@@ -83,6 +86,44 @@ public class FastOpenServerConnector extends ServerConnector {
         FastOpenServerConnector connector = new FastOpenServerConnector(server, factories, 0);
         connector.status = new FastOpenStatus(false, "Fast Open was not asked for", "start the server with fastOpen(queueLength)");
         return connector;
+    }
+
+    /**
+     * A connector like {@link #FastOpenServerConnector(Server, int, ConnectionFactory...)} whose listener
+     * carries {@code keys} (see {@link #setKeys(FastOpenKeys)}).
+     */
+    public FastOpenServerConnector(Server server, int queueLength, FastOpenKeys keys, ConnectionFactory... factories) {
+        this(server, queueLength, factories);
+        this.keys = keys;
+    }
+
+    /**
+     * The Fast Open server keys for the listener ({@code TCP_FASTOPEN_KEY}), so that the servers behind one
+     * address accept each other's cookies; null (the default) keeps the network namespace's key. Applied when
+     * the connector opens its listener, right after Fast Open is turned on; set it before {@code start()}.
+     * To re-apply keys to the live listener, use {@link FastOpen#setServerKeys} on it.
+     */
+    public void setKeys(FastOpenKeys keys) {
+        this.keys = keys;
+    }
+
+    /** The keys given with {@link #setKeys(FastOpenKeys)}, or null. */
+    public FastOpenKeys getKeys() {
+        return keys;
+    }
+
+    /**
+     * Accept data in the SYN without a cookie ({@code TCP_FASTOPEN_NO_COOKIE} on the listener): only on a
+     * network where client addresses can be trusted, since anyone who can reach the port can then make the
+     * server run SYN data without proving their address. Set it before {@code start()}.
+     */
+    public void setNoCookie(boolean noCookie) {
+        this.noCookie = noCookie;
+    }
+
+    /** Whether {@link #setNoCookie(boolean)} was set. */
+    public boolean isNoCookie() {
+        return noCookie;
     }
 
     /** Whether the listener accepts data in the SYN, and if not why not; known once the connector is open. */
@@ -143,6 +184,13 @@ public class FastOpenServerConnector extends ServerConnector {
             channel.setOption(StandardSocketOptions.SO_REUSEADDR, getReuseAddress());
             if (queueLength > 0) {
                 status = FastOpen.enableServer(channel, queueLength);
+            }
+            FastOpenKeys given = keys;
+            if (given != null) {
+                FastOpen.setServerKeys(channel, given.primary(), given.backup());
+            }
+            if (noCookie) {
+                FastOpen.setNoCookie(channel, true);
             }
             channel.bind(address, getAcceptQueueSize());
             return channel;
