@@ -118,7 +118,10 @@ final class ServeCommand implements Callable<Integer> {
             builder = FastOpenFileServer.builder(root).bind(bind).port(port).fastOpen(fastOpenQueue).tls(identity)
                     .earlyData(policy).maxHeaderBytes(maxHeaderBytes).maxBodyBytes(maxBodyBytes)
                     .idleTimeout(Duration.ofSeconds(idleSeconds)).accessLog(accessLogSink())
-                    .fastOpenKeys(keys).noCookie(noCookie);
+                    .noCookie(noCookie);
+            if (keyFile != null) {
+                builder.fastOpenKeyFile(keyFile, line -> System.err.println("tfo4j serve: " + line));
+            }
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
@@ -132,7 +135,8 @@ final class ServeCommand implements Callable<Integer> {
         }, "tfo4j-serve-stop"));
         System.out.println(banner(server, policy));
         if (keys != null) {
-            System.out.println("tfo4j serve: Fast Open keys from " + keyFile + ": " + KeysCommand.describe(keys));
+            System.out.println("tfo4j serve: Fast Open keys from " + keyFile + ": " + KeysCommand.describe(keys)
+                    + " (applied again whenever the file is replaced)");
         }
         if (noCookie) {
             System.err.println("tfo4j serve: " + KeysCommand.NO_COOKIE_WARNING);

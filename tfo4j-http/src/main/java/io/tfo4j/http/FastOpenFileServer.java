@@ -1,6 +1,8 @@
 package io.tfo4j.http;
 
 import io.tfo4j.FastOpenKeys;
+import io.tfo4j.FastOpenKeyFile;
+import io.tfo4j.FastOpenKeyFileWatcher;
 import io.tfo4j.FastOpenStatus;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpMethod;
@@ -63,6 +65,8 @@ public final class FastOpenFileServer implements AutoCloseable {
     private final Server server;
     private final FastOpenServerConnector connector;
 
+    private volatile FastOpenKeyFileWatcher keyFileWatcher;
+
     private FastOpenFileServer(Server server, FastOpenServerConnector connector) {
         this.server = server;
         this.connector = connector;
@@ -96,6 +100,9 @@ public final class FastOpenFileServer implements AutoCloseable {
     /** Stops accepting, lets requests in progress finish for up to a second, and closes every connection. */
     @Override
     public void close() throws Exception {
+        if (keyFileWatcher != null) {
+            keyFileWatcher.close();
+        }
         try {
             server.stop();
         } catch (TimeoutException e) {
@@ -118,6 +125,8 @@ public final class FastOpenFileServer implements AutoCloseable {
         private TlsIdentity tls;
         private FastOpenKeys fastOpenKeys;
         private boolean noCookie;
+        private Path keyFile;
+        private Consumer<String> keyFileProblems;
 
         private Builder(Path root) {
             this.root = Objects.requireNonNull(root, "root");
@@ -154,6 +163,19 @@ public final class FastOpenFileServer implements AutoCloseable {
          */
         public Builder fastOpenKeys(FastOpenKeys keys) {
             this.fastOpenKeys = keys;
+            return this;
+        }
+
+        /**
+         * The listener's keys from a {@link io.tfo4j.FastOpenKeyFile}, followed while the server runs: when
+         * the file is replaced (a rename, or the {@code ..data} swap of a Kubernetes Secret volume) the live
+         * listener gets the new keys without a restart ({@link FastOpenKeyFileWatcher}); a bad new file keeps
+         * the keys in use, and {@code problems} gets one line saying why. {@link #start()} fails when the file
+         * is bad at start.
+         */
+        public Builder fastOpenKeyFile(Path file, Consumer<String> problems) {
+            this.keyFile = Objects.requireNonNull(file, "file");
+            this.keyFileProblems = Objects.requireNonNull(problems, "problems");
             return this;
         }
 
@@ -244,7 +266,7 @@ public final class FastOpenFileServer implements AutoCloseable {
             FastOpenServerConnector connector = fastOpenQueue > 0
                     ? new FastOpenServerConnector(server, fastOpenQueue, factories)
                     : FastOpenServerConnector.withoutFastOpen(server, factories);
-            connector.setKeys(fastOpenKeys);
+            connector.setKeys(keyFile != null ? FastOpenKeyFile.read(keyFile) : fastOpenKeys);
             connector.setNoCookie(noCookie);
             connector.setHost(host);
             connector.setPort(port);
@@ -281,7 +303,16 @@ public final class FastOpenFileServer implements AutoCloseable {
                 }
                 throw e;
             }
-            return new FastOpenFileServer(server, connector);
+            FastOpenFileServer started = new FastOpenFileServer(server, connector);
+            if (keyFile != null) {
+                try {
+                    started.keyFileWatcher = FastOpenKeyFileWatcher.watch(keyFile, connector::applyKeys, keyFileProblems);
+                } catch (IOException | RuntimeException e) {
+                    started.close();
+                    throw e;
+                }
+            }
+            return started;
         }
     }
 

@@ -101,10 +101,23 @@ public class FastOpenServerConnector extends ServerConnector {
      * The Fast Open server keys for the listener ({@code TCP_FASTOPEN_KEY}), so that the servers behind one
      * address accept each other's cookies; null (the default) keeps the network namespace's key. Applied when
      * the connector opens its listener, right after Fast Open is turned on; set it before {@code start()}.
-     * To re-apply keys to the live listener, use {@link FastOpen#setServerKeys} on it.
+     * To give the live listener new keys, use {@link #applyKeys(FastOpenKeys)}.
      */
     public void setKeys(FastOpenKeys keys) {
         this.keys = keys;
+    }
+
+    /**
+     * Gives the listener these keys now when it is open (and at every later open): for keys that change while
+     * the server runs, as a {@link io.tfo4j.FastOpenKeyFileWatcher} hands them on.
+     *
+     * @throws IOException when the kernel refuses them (see {@link FastOpen#setServerKeys})
+     */
+    public void applyKeys(FastOpenKeys keys) throws IOException {
+        this.keys = keys;
+        if (getTransport() instanceof ServerSocketChannel channel && channel.isOpen()) {
+            FastOpen.setServerKeys(channel, keys.primary(), keys.backup());
+        }
     }
 
     /** The keys given with {@link #setKeys(FastOpenKeys)}, or null. */

@@ -18,6 +18,9 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import java.util.List;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -110,5 +113,57 @@ class SharedKeysFileServerTest {
         assertEquals(0, otherKey.server().passive(), otherKey.toString());
         assertTrue(otherKey.server().passiveFail() > 0, otherKey.toString());
         assertTrue(otherKey.answer().startsWith("HTTP/1.1 200"), "the request still gets its answer: " + otherKey.answer());
+    }
+
+    /**
+     * One server whose key file is replaced while it runs (by rename, as a fleet's tooling does): the live
+     * listener takes the new keys without a restart. The file goes to (new primary, old backup), the
+     * rotation's second step, so the client's cookie, made with the old key, is accepted through the backup:
+     * the kernel counts TCPFastOpenPassiveAltKey, which only a listener holding the new keys can make.
+     */
+    @Test
+    void aKeyFileReplacedWhileTheServerRunsIsAppliedWithoutARestart() throws Exception {
+        FastOpenKey old = FastOpenKey.random();
+        FastOpenKey fresh = FastOpenKey.random();
+        Path file = keyFile("live.keys", old);
+        List<String> problems = new java.util.concurrent.CopyOnWriteArrayList<>();
+        FastOpenFileServer server = host.call(() -> FastOpenFileServer.builder(dir.resolve("site")).port(0)
+                .fastOpen(16).fastOpenKeyFile(file, problems::add).start());
+        try {
+            InetSocketAddress address = new InetSocketAddress("127.0.0.1", server.port());
+            assertEquals(ClientOutcome.Result.COOKIE_REQUESTED, request(address), "the first connection fetches the cookie");
+            assertEquals(ClientOutcome.Result.SYN_DATA_ACKED, request(address));
+
+            Path staged = Files.createFile(dir.resolve(".live.keys.tmp"),
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            Files.writeString(staged, FastOpenKeyFile.format(fresh, old));
+            Files.move(staged, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            FastOpenCounters delta;
+            do {
+                assertTrue(System.nanoTime() < deadline, "the new keys were not applied within 10 s");
+                TimeUnit.MILLISECONDS.sleep(100);
+                FastOpenCounters before = host.call(FastOpenCounters::read);
+                assertEquals(ClientOutcome.Result.SYN_DATA_ACKED, request(address), "no cookie is lost on the way");
+                delta = host.call(FastOpenCounters::read).minus(before);
+            } while (delta.passiveAltKey() == 0);
+            assertEquals(0, delta.passiveFail(), delta.toString());
+            assertEquals(List.of(), problems);
+        } finally {
+            server.close();
+        }
+    }
+
+    private ClientOutcome.Result request(InetSocketAddress address) throws Exception {
+        return host.call(() -> {
+            try (SocketChannel channel = RawHttp.FAST_OPEN.dial(address, REQUEST.getBytes(StandardCharsets.US_ASCII))) {
+                ByteBuffer buffer = ByteBuffer.allocate(4096);
+                while (channel.read(buffer.clear()) >= 0) {
+                    // read the answer to its end
+                }
+                return ClientOutcome.of(channel).result();
+            }
+        });
     }
 }
