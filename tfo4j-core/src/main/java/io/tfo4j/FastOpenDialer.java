@@ -30,20 +30,22 @@ import java.util.Objects;
 public final class FastOpenDialer {
     private final boolean fastOpen;
     private final Duration connectTimeout;
+    private final boolean noCookie;
 
-    private FastOpenDialer(boolean fastOpen, Duration connectTimeout) {
+    private FastOpenDialer(boolean fastOpen, Duration connectTimeout, boolean noCookie) {
         this.fastOpen = fastOpen;
         this.connectTimeout = connectTimeout;
+        this.noCookie = noCookie;
     }
 
     /** A dialer that uses Fast Open where it can, with no connect timeout (the kernel's SYN retries bound it). */
     public static FastOpenDialer create() {
-        return new FastOpenDialer(true, Duration.ZERO);
+        return new FastOpenDialer(true, Duration.ZERO, false);
     }
 
     /** A copy that uses Fast Open ({@code true}) or never does ({@code false}). */
     public FastOpenDialer withFastOpen(boolean enabled) {
-        return new FastOpenDialer(enabled, connectTimeout);
+        return new FastOpenDialer(enabled, connectTimeout, noCookie);
     }
 
     /** A copy whose connect (including the handshake of a deferred Fast Open connect) fails after {@code timeout}. */
@@ -52,7 +54,18 @@ public final class FastOpenDialer {
         if (timeout.isNegative()) {
             throw new IllegalArgumentException("connect timeout must not be negative: " + timeout);
         }
-        return new FastOpenDialer(fastOpen, timeout);
+        return new FastOpenDialer(fastOpen, timeout, noCookie);
+    }
+
+    /**
+     * A copy that sends the first data in the SYN even without a cookie ({@code TCP_FASTOPEN_NO_COOKIE}, see
+     * {@link FastOpen#setNoCookie(SocketChannel, boolean)}): the first connection to a server that accepts
+     * data without a cookie takes one round trip. Only on a network where the server trusts every client
+     * address; a server that does not accept it acknowledges the SYN without its data, and the data follows
+     * the handshake.
+     */
+    public FastOpenDialer withNoCookie(boolean enabled) {
+        return new FastOpenDialer(fastOpen, connectTimeout, enabled);
     }
 
     /** Whether the next dial from this thread's network namespace will try Fast Open. */
@@ -79,6 +92,9 @@ public final class FastOpenDialer {
         SocketChannel channel = open(remote);
         try {
             boolean tryFastOpen = fastOpen && initialData.hasRemaining() && FastOpen.enableClient(channel).active();
+            if (tryFastOpen && noCookie) {
+                FastOpen.setNoCookie(channel, true);
+            }
             long timeoutMillis = connectTimeout.toMillis();
             if (timeoutMillis == 0) {
                 channel.connect(remote);

@@ -138,6 +138,17 @@ class ServerKeysTest {
     }
 
     @Test
+    void theDialerWithNoCookieCarriesTheFirstConnectionsDataInTheSyn() throws Exception {
+        try (TwoHosts hosts = TwoHosts.create(1, 3)) {
+            Round first = round(hosts, 0, null, null, true, true, true);
+            assertEquals(ClientOutcome.Result.SYN_DATA_ACKED, first.client, first.toString());
+            assertTrue(first.synDataAtServer, first.toString());
+            assertEquals(1, first.server.passive(), first.toString());
+            assertEquals(0, first.server.cookieReqd(), first.toString());
+        }
+    }
+
+    @Test
     void theSysctlTextWithLittleEndianWordsIsTheSameKeyAsTheSocketOption() throws Exception {
         try (TwoHosts hosts = TwoHosts.create(1, 3)) {
             String text = FastOpenKey.toSysctlText(K, null);
@@ -175,6 +186,12 @@ class ServerKeysTest {
      */
     private static Round round(TwoHosts hosts, int port, FastOpenKey primary, FastOpenKey backup,
                                boolean serverNoCookie, boolean clientNoCookie) throws Exception {
+        return round(hosts, port, primary, backup, serverNoCookie, clientNoCookie, false);
+    }
+
+    /** As above; the client dials with {@link FastOpenDialer} when {@code dialer}, else with a channel. */
+    private static Round round(TwoHosts hosts, int port, FastOpenKey primary, FastOpenKey backup,
+                               boolean serverNoCookie, boolean clientNoCookie, boolean dialer) throws Exception {
         ServerSocketChannel channel = hosts.server.call(() -> {
             ServerSocketChannel listener = ServerSocketChannel.open();
             listener.setOption(java.net.StandardSocketOptions.SO_REUSEADDR, true);
@@ -195,6 +212,13 @@ class ServerKeysTest {
         try (DigestServer server = new DigestServer(hosts.server, channel.socket())) {
             FastOpenCounters before = hosts.server.call(FastOpenCounters::read);
             DigestServer.Reply reply = hosts.client.call(() -> {
+                if (dialer) {
+                    try (SocketChannel client = FastOpenDialer.create().withNoCookie(clientNoCookie)
+                            .dial(server.address(), payload)) {
+                        client.shutdownOutput();
+                        return DigestServer.readReply(Channels.newInputStream(client), ClientOutcome.of(client));
+                    }
+                }
                 try (SocketChannel client = SocketChannel.open()) {
                     assertTrue(FastOpen.enableClient(client).active());
                     if (clientNoCookie) {

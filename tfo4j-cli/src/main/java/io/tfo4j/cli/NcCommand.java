@@ -5,6 +5,7 @@ import io.tfo4j.FastOpen;
 import io.tfo4j.FastOpenDialer;
 import io.tfo4j.FastOpenKeys;
 import io.tfo4j.FastOpenStatus;
+import io.tfo4j.FastOpenSupport;
 import io.tfo4j.ServerOutcome;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -138,8 +139,16 @@ final class NcCommand implements Callable<Integer> {
         Map<String, Object> line = new LinkedHashMap<>();
         line.put("role", "client");
         line.put("peer", remote.getAddress().getHostAddress() + ":" + port);
-        FastOpenDialer dialer = FastOpenDialer.create().withFastOpen(!noFastOpen)
+        FastOpenDialer dialer = FastOpenDialer.create().withFastOpen(!noFastOpen).withNoCookie(noCookie)
                 .withConnectTimeout(Duration.ofSeconds(timeoutSeconds));
+        if (noCookie) {
+            System.err.println("tfo4j nc: --no-cookie: sending data in the SYN without a cookie (the server must accept"
+                    + " that: a trusted network only)");
+            if (!dialer.willTryFastOpen()) {
+                System.err.println("tfo4j nc: --no-cookie: Fast Open is not active on this client: "
+                        + FastOpenSupport.current().client().reason());
+            }
+        }
         if (ClientWarmUp.enabled()) {
             ClientWarmUp.dialer(dialer, WARM_UP_DIALS);
         }
@@ -147,7 +156,7 @@ final class NcCommand implements Callable<Integer> {
         long started = System.nanoTime();
         SocketChannel channel;
         try {
-            channel = noCookie ? dialWithoutCookie(remote, first) : dialer.dial(remote, first);
+            channel = dialer.dial(remote, first);
         } catch (IOException e) {
             if (pump != null) {
                 pump.cancel();
@@ -181,34 +190,6 @@ final class NcCommand implements Callable<Integer> {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return 1;
-        }
-    }
-
-    /**
-     * Like the dialer, with {@code TCP_FASTOPEN_NO_COOKIE} set before the connect: the (deferred) connect
-     * sends the first write's data in the SYN even without a cookie.
-     */
-    private SocketChannel dialWithoutCookie(InetSocketAddress remote, byte[] first) throws IOException {
-        System.err.println("tfo4j nc: --no-cookie: sending data in the SYN without a cookie (the server must accept"
-                + " that: a trusted network only)");
-        SocketChannel channel = SocketChannel.open(remote.getAddress() instanceof java.net.Inet4Address
-                ? java.net.StandardProtocolFamily.INET : java.net.StandardProtocolFamily.INET6);
-        try {
-            FastOpenStatus status = FastOpen.enableClient(channel);
-            if (!status.active()) {
-                System.err.println("tfo4j nc: --no-cookie: Fast Open is not active on this client: " + status.reason());
-            } else {
-                FastOpen.setNoCookie(channel, true);
-            }
-            channel.socket().connect(remote, (int) Math.min(Integer.MAX_VALUE, Duration.ofSeconds(timeoutSeconds).toMillis()));
-            ByteBuffer data = ByteBuffer.wrap(first);
-            while (data.hasRemaining()) {
-                channel.write(data);
-            }
-            return channel;
-        } catch (IOException | RuntimeException e) {
-            channel.close();
-            throw e;
         }
     }
 
