@@ -89,6 +89,26 @@ public record LinkProfile(Duration rtt, Duration jitter, double loss, Set<Fault>
         return new LinkProfile(rtt, jitter, loss, faults, seed);
     }
 
+    /**
+     * Sets {@code line} up as this profile says (jitter, loss, faults); the line's delay is set when it is made.
+     * Faults act on packets from the line's first end (the client's) and, for the option strip, both ways.
+     */
+    void applyTo(DelayLine line) {
+        if (!jitter.isZero() || loss > 0) {
+            line.impair(jitter, loss, seed);
+        }
+        for (Fault fault : faults) {
+            switch (fault) {
+                case DROP_SYN_DATA -> line.dropFilter(DelayLine.Direction.A_TO_B, Packets::isSynWithData);
+                case STRIP_FAST_OPEN_OPTION -> {
+                    line.rewriteFilter(DelayLine.Direction.A_TO_B, Packets::withoutFastOpenOption);
+                    line.rewriteFilter(DelayLine.Direction.B_TO_A, Packets::withoutFastOpenOption);
+                }
+                case REPLAY_SYN_DATA -> line.replayFilter(DelayLine.Direction.A_TO_B, Packets::isSynWithData);
+            }
+        }
+    }
+
     @Override
     public String toString() {
         StringBuilder text = new StringBuilder().append(rtt.toNanos() / 1e6).append(" ms RTT");

@@ -68,27 +68,11 @@ public final class WanLab implements AutoCloseable {
             client = NetNamespace.create(clientSysctl);
             server = NetNamespace.create(serverSysctl);
             line = DelayLine.connect(client, CLIENT_ADDRESS, server, SERVER_ADDRESS, profile.rtt().dividedBy(2));
-            apply(profile, line);
+            profile.applyTo(line);
             return new WanLab(profile, client, server, line);
         } catch (IOException | RuntimeException e) {
             closeAll(line, server, client);
             throw e;
-        }
-    }
-
-    private static void apply(LinkProfile profile, DelayLine line) {
-        if (!profile.jitter().isZero() || profile.loss() > 0) {
-            line.impair(profile.jitter(), profile.loss(), profile.seed());
-        }
-        for (Fault fault : profile.faults()) {
-            switch (fault) {
-                case DROP_SYN_DATA -> line.dropFilter(DelayLine.Direction.A_TO_B, Packets::isSynWithData);
-                case STRIP_FAST_OPEN_OPTION -> {
-                    line.rewriteFilter(DelayLine.Direction.A_TO_B, Packets::withoutFastOpenOption);
-                    line.rewriteFilter(DelayLine.Direction.B_TO_A, Packets::withoutFastOpenOption);
-                }
-                case REPLAY_SYN_DATA -> line.replayFilter(DelayLine.Direction.A_TO_B, Packets::isSynWithData);
-            }
         }
     }
 
