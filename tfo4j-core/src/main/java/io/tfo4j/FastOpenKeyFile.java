@@ -1,11 +1,16 @@
 package io.tfo4j;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -135,5 +140,32 @@ public final class FastOpenKeyFile {
     /** The text of a key file holding these keys; see {@link #format(FastOpenKey, FastOpenKey)}. */
     public static String format(FastOpenKeys keys) {
         return format(keys.primary(), keys.backup());
+    }
+
+    /**
+     * Writes {@code contents} to a temporary file of mode 600 in the same directory, forces it to disk and
+     * renames it over {@code file}: a server reading or watching the file sees the old or the new keys,
+     * never half a file. (A symbolic link at {@code file} is replaced by the file.) Give it the text of
+     * {@link #format}, with comments of your own after it if you like.
+     */
+    public static void writeAtomically(Path file, String contents) throws IOException {
+        Path directory = file.toAbsolutePath().getParent();
+        Path temporary = Files.createTempFile(directory, "." + file.getFileName() + ".", ".tmp",
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        try {
+            try (FileChannel channel = FileChannel.open(temporary, StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING)) {
+                ByteBuffer bytes = ByteBuffer.wrap(contents.getBytes(StandardCharsets.UTF_8));
+                while (bytes.hasRemaining()) {
+                    channel.write(bytes);
+                }
+                channel.force(true);
+            }
+            Files.move(temporary, file.toAbsolutePath(), StandardCopyOption.ATOMIC_MOVE,
+                    StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(temporary);
+            throw e;
+        }
     }
 }

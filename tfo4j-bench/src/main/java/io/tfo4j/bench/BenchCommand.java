@@ -7,7 +7,8 @@ import picocli.CommandLine.Spec;
 /** {@code tfo4j bench}: measurements against the tools users would pick instead. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Measure Fast Open against the tools users would pick instead.",
-        subcommands = {LatencyCommand.class, ThroughputCommand.class, AgentCostCommand.class, ColdStartCommand.class})
+        subcommands = {LatencyCommand.class, ThroughputCommand.class, AgentCostCommand.class, ColdStartCommand.class,
+                FleetCommand.class})
 final class BenchCommand implements Runnable {
     @Spec
     CommandSpec spec;

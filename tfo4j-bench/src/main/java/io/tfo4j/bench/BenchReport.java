@@ -318,7 +318,7 @@ final class BenchReport {
         Files.writeString(dir.resolve(name + ".svg"), latencyChart(rows));
     }
 
-    private static String csvField(String text) {
+    static String csvField(String text) {
         return text.contains(",") || text.contains("\"") ? "\"" + text.replace("\"", "\"\"") + "\"" : text;
     }
 
@@ -447,7 +447,7 @@ final class BenchReport {
         return luminance < 140;
     }
 
-    private static String escape(String text) {
+    static String escape(String text) {
         return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
     }
 

@@ -10,14 +10,9 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -116,7 +111,7 @@ final class KeysCommand implements Runnable {
                 }
             }
             try {
-                writeAtomically(file, contents);
+                FastOpenKeyFile.writeAtomically(file, contents);
             } catch (IOException e) {
                 spec.commandLine().getErr().println("tfo4j keys rotate: cannot write " + file + ": " + e.getMessage());
                 return 1;
@@ -124,32 +119,6 @@ final class KeysCommand implements Runnable {
             spec.commandLine().getOut().println("tfo4j keys rotate: " + file + ": " + message);
             spec.commandLine().getOut().flush();
             return 0;
-        }
-    }
-
-    /**
-     * Writes {@code contents} to a temporary file of mode 600 in the same directory, forces it to disk and
-     * renames it over {@code file}: a server reading or watching the file sees the old or the new keys,
-     * never half a file. (A symbolic link at {@code file} is replaced by the file.)
-     */
-    static void writeAtomically(Path file, String contents) throws IOException {
-        Path directory = file.toAbsolutePath().getParent();
-        Path temporary = Files.createTempFile(directory, "." + file.getFileName() + ".", ".tmp",
-                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        try {
-            try (FileChannel channel = FileChannel.open(temporary, StandardOpenOption.WRITE,
-                    StandardOpenOption.TRUNCATE_EXISTING)) {
-                ByteBuffer bytes = ByteBuffer.wrap(contents.getBytes(StandardCharsets.UTF_8));
-                while (bytes.hasRemaining()) {
-                    channel.write(bytes);
-                }
-                channel.force(true);
-            }
-            Files.move(temporary, file.toAbsolutePath(), StandardCopyOption.ATOMIC_MOVE,
-                    StandardCopyOption.REPLACE_EXISTING);
-        } catch (IOException | RuntimeException e) {
-            Files.deleteIfExists(temporary);
-            throw e;
         }
     }
 

@@ -1,5 +1,6 @@
 package io.tfo4j.http;
 
+import io.tfo4j.FastOpen;
 import io.tfo4j.FastOpenKeys;
 import io.tfo4j.FastOpenKeyFile;
 import io.tfo4j.FastOpenKeyFileWatcher;
@@ -28,10 +29,12 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 import java.io.IOException;
 import java.net.BindException;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 
@@ -90,6 +93,18 @@ public final class FastOpenFileServer implements AutoCloseable {
     /** Whether the listener accepts data in the SYN, and if not why not. */
     public FastOpenStatus fastOpenStatus() {
         return connector.fastOpenStatus();
+    }
+
+    /**
+     * The Fast Open keys the listener holds now, read back from the kernel ({@code getsockopt
+     * TCP_FASTOPEN_KEY}): after a key file changed, this says whether the new keys are in force. Empty when the
+     * listener uses its network namespace's key (no keys given) or is not open.
+     */
+    public Optional<FastOpenKeys> fastOpenKeys() throws IOException {
+        if (connector.getTransport() instanceof ServerSocketChannel channel && channel.isOpen()) {
+            return FastOpen.serverKeys(channel);
+        }
+        return Optional.empty();
     }
 
     /** Blocks until the server has stopped (by {@link #close()} from another thread). */
