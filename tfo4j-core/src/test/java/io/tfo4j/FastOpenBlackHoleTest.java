@@ -21,6 +21,7 @@ import java.util.function.Predicate;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -36,8 +37,11 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * Fast Open hits its third consecutive retransmission timeout (or gives up before), or gets a FIN with no
  * data or a reset after the handshake. A box that drops only the SYNs carrying data costs one timeout per
  * connection (the retransmitted SYN has no data and passes), so it never triggers the pause. The pause lasts
- * the sysctl's value times 2^(pauses - 1), at most 64 times; a Fast Open connection after it that receives
- * data resets the count. With the sysctl 0 (the default since 5.14) nothing is paused.
+ * the sysctl's value times 2^(pauses - 1), at most 64 times. When the first connection to try Fast Open after
+ * a pause is closed having received data, the count goes back to zero, which also ends a pause that same
+ * connection caused; so the pause doubles only when that connection never gets an answer. During a pause a
+ * connect is plain: no data and no cookie request in the SYN, and no failure in {@code TCP_INFO}
+ * ({@link ClientOutcome.Result#NOT_ATTEMPTED}). With the sysctl 0 (the default since 5.14) nothing is paused.
  */
 class FastOpenBlackHoleTest {
     private static final Duration RTT = Duration.ofMillis(20);
@@ -211,6 +215,108 @@ class FastOpenBlackHoleTest {
             assertEquals(ClientOutcome.Result.SYN_DATA_ACKED, resumed.outcome().result(),
                     "Fast Open resumes after the pause: " + resumed.outcome().reason());
             assertEquals(1, total.blackhole(), "no second pause: " + total);
+        }
+    }
+
+    /**
+     * A black-holed connection that was the first to try Fast Open after a pause, and then gets its answer,
+     * cancels the pause it caused: closing a connection that resumed Fast Open and received data resets the
+     * kernel's count of pauses to zero, and with it the pause in force.
+     */
+    @Test
+    void aConnectionThatResumedFastOpenAndGotItsAnswerCancelsThePauseItCaused() throws Exception {
+        int pause = 3;
+        try (WanLab lab = WanLab.create(LinkProfile.rtt(RTT));
+             EchoServer server = fetchCookie(lab)) {
+            lab.client().setSysctl(BLACKHOLE_SYSCTL, Integer.toString(pause));
+            FastOpenCounters before = counters(lab);
+            Timed first = blackHoledExchange(lab, server, 40);
+            Timed inFirstPause = exchange(lab, server.address(), 41, 4000);
+            Thread.sleep(TimeUnit.SECONDS.toMillis(pause + 1));
+            Timed second = blackHoledExchange(lab, server, 42);
+            Timed rightAfterSecond = exchange(lab, server.address(), 43, 4000);
+            FastOpenCounters delta = counters(lab).minus(before);
+
+            System.out.printf("pause cancelled (sysctl %d s): black hole 1 %s in %d ms, right after %s;"
+                            + " %d s later black hole 2 %s in %d ms, right after %s in %d ms; client counters %s%n",
+                    pause, first.outcome().result(), first.millis(), inFirstPause.outcome().result(), pause + 1,
+                    second.outcome().result(), second.millis(), rightAfterSecond.outcome().result(),
+                    rightAfterSecond.millis(), delta);
+            assertEquals(ClientOutcome.Result.SYN_RETRANSMITTED, first.outcome().result(), first.outcome().reason());
+            assertEquals(ClientOutcome.Result.NOT_ATTEMPTED, inFirstPause.outcome().result(), inFirstPause.outcome().reason());
+            assertEquals(ClientOutcome.Result.SYN_RETRANSMITTED, second.outcome().result(),
+                    "the first pause was over: " + second.outcome().reason());
+            assertEquals(2, delta.blackhole(), "the second black hole was detected too: " + delta);
+            assertEquals(ClientOutcome.Result.SYN_DATA_ACKED, rightAfterSecond.outcome().result(),
+                    "no pause after the second black hole: " + rightAfterSecond.outcome().reason());
+        }
+    }
+
+    /**
+     * The pause doubles when the first connection to try Fast Open after a pause is black-holed and never
+     * gets an answer (here its connect times out; the application's retry goes plain and completes). Each
+     * check is made at least 2 s away from the end of a pause it tells apart.
+     */
+    @Test
+    void aConnectionLostRightAfterAPauseDoublesTheNextPause() throws Exception {
+        int pause = 4;
+        try (WanLab lab = WanLab.create(LinkProfile.rtt(RTT));
+             EchoServer server = fetchCookie(lab)) {
+            lab.client().setSysctl(BLACKHOLE_SYSCTL, Integer.toString(pause));
+            FastOpenCounters before = counters(lab);
+            Timed first = blackHoledExchange(lab, server, 50);
+            Thread.sleep(TimeUnit.SECONDS.toMillis(pause + 1));
+
+            // Every SYN of the Fast Open flow is dropped; the kernel's third SYN timeout (3 s: the first four
+            // SYN timeouts are 1 s each, net.ipv4.tcp_syn_linear_timeouts=4) pauses Fast Open again.
+            lab.line().dropFilter(DelayLine.Direction.A_TO_B, new FastOpenFlowBlackHole(Integer.MAX_VALUE));
+            long lostStart = System.nanoTime();
+            FastOpenDialer impatient = FastOpenDialer.create().withConnectTimeout(Duration.ofMillis(4500));
+            byte[] lostRequest = FastOpenMatrixTest.bytes(4000, 51);
+            IOException lost = assertThrows(IOException.class, () -> lab.client().call(
+                    () -> EchoServer.request(impatient, server.address(), lostRequest, IO_TIMEOUT)));
+            Timed retry = exchange(lab, server.address(), 51, 4000);
+            lab.line().dropFilter(DelayLine.Direction.A_TO_B, null);
+            FastOpenCounters afterLost = counters(lab).minus(before);
+
+            long detected = lostStart + TimeUnit.SECONDS.toNanos(3);
+            sleepUntil(detected + TimeUnit.MILLISECONDS.toNanos(1500L * pause));
+            Timed inDoubledPause = exchange(lab, server.address(), 52, 4000);
+            sleepUntil(detected + TimeUnit.SECONDS.toNanos(2L * pause + 2));
+            Timed afterDoubledPause = exchange(lab, server.address(), 53, 4000);
+            FastOpenCounters delta = counters(lab).minus(before);
+
+            System.out.printf("pause doubled (sysctl %d s): black hole 1 %s in %d ms; %d s later a lost connect (%s),"
+                            + " its retry %s in %d ms, counters %s; %.1f s after the detection %s; %d s after it %s;"
+                            + " client counters %s%n",
+                    pause, first.outcome().result(), first.millis(), pause + 1, lost, retry.outcome().result(),
+                    retry.millis(), afterLost, 1.5 * pause, inDoubledPause.outcome().result(), 2 * pause + 2,
+                    afterDoubledPause.outcome().result(), delta);
+            assertEquals(ClientOutcome.Result.SYN_RETRANSMITTED, first.outcome().result(), first.outcome().reason());
+            assertEquals(2, afterLost.blackhole(), "the lost connection paused Fast Open again: " + afterLost);
+            assertEquals(ClientOutcome.Result.NOT_ATTEMPTED, retry.outcome().result(), retry.outcome().reason());
+            assertEquals(ClientOutcome.Result.NOT_ATTEMPTED, inDoubledPause.outcome().result(),
+                    "1.5 pauses after the detection, the doubled pause holds: " + inDoubledPause.outcome().reason());
+            assertEquals(ClientOutcome.Result.SYN_DATA_ACKED, afterDoubledPause.outcome().result(),
+                    "Fast Open resumes after the doubled pause: " + afterDoubledPause.outcome().reason());
+            assertEquals(2, delta.blackhole(), delta.toString());
+        }
+    }
+
+    private static void sleepUntil(long nanoTime) throws InterruptedException {
+        long left = nanoTime - System.nanoTime();
+        if (left > 0) {
+            TimeUnit.NANOSECONDS.sleep(left);
+        }
+    }
+
+    /** One exchange through a box that black-holes Fast Open flows until the third timeout; the path heals after. */
+    private static Timed blackHoledExchange(WanLab lab, EchoServer server, int index) throws IOException {
+        lab.line().dropFilter(DelayLine.Direction.A_TO_B, new FastOpenFlowBlackHole(3));
+        try {
+            return exchange(lab, server.address(), index, 4000);
+        } finally {
+            lab.line().dropFilter(DelayLine.Direction.A_TO_B, null);
         }
     }
 
