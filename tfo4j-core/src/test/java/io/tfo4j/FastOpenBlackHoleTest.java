@@ -22,7 +22,6 @@ import java.util.function.Predicate;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
@@ -34,8 +33,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  *
  * <p>The rule, from {@code net/ipv4/tcp_fastopen.c} and checked here on Linux 6.18: the kernel pauses
  * client Fast Open for the whole namespace ({@code TCPFastOpenBlackhole} +1) when a connection that used
- * Fast Open hits its third consecutive retransmission timeout (or gives up before), or gets a FIN with no
- * data or a reset after the handshake. A box that drops only the SYNs carrying data costs one timeout per
+ * Fast Open hits its third consecutive retransmission timeout (or gives up before); the source also pauses
+ * it for a Fast Open connection closed with nothing received but an out-of-order FIN. A box that drops only the SYNs carrying data costs one timeout per
  * connection (the retransmitted SYN has no data and passes), so it never triggers the pause. The pause lasts
  * the sysctl's value times 2^(pauses - 1), at most 64 times. When the first connection to try Fast Open after
  * a pause is closed having received data, the count goes back to zero, which also ends a pause that same
