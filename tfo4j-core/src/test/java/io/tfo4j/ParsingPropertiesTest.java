@@ -13,6 +13,9 @@ import net.jqwik.api.constraints.Size;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumSet;
@@ -29,8 +32,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Properties of what tfo4j-core reads from the kernel: the {@code net.ipv4.tcp_fastopen} bits and the
- * verdicts made from them, the {@code TcpExt} lines of {@code /proc/net/netstat}, and {@code struct tcp_info}
+ * Properties of what tfo4j-core reads from the kernel: the text of an integer sysctl file, the
+ * {@code net.ipv4.tcp_fastopen} bits and the verdicts made from them, the {@code TcpExt} lines of {@code /proc/net/netstat}, and {@code struct tcp_info}
  * bytes. Each holds for every generated input, not only the kernel's own.
  */
 class ParsingPropertiesTest {
@@ -72,6 +75,52 @@ class ParsingPropertiesTest {
             }
             assertFalse(Verdicts.of(side, CAPABLE_HOST, sysctl, true).active(), "the property always wins");
         }
+    }
+
+    /** The reader of an integer sysctl file; private, as the sysctl files are only ever read by path. */
+    private static Integer readSysctlFile(String text) throws Exception {
+        java.lang.reflect.Method readInt = NamespaceSysctls.class.getDeclaredMethod("readInt", String.class);
+        readInt.setAccessible(true);
+        Path file = Files.createTempFile("tfo4j-sysctl", ".txt");
+        try {
+            Files.writeString(file, text, StandardCharsets.ISO_8859_1);
+            return (Integer) readInt.invoke(null, file.toString());
+        } finally {
+            Files.delete(file);
+        }
+    }
+
+    /** The sysctl's text as /proc/sys prints it ("1027\n") reads back as the value, for any int. */
+    @Property(tries = 300)
+    void sysctlTextReadsAsItsValue(@ForAll int value, @ForAll("sysctlSpace") String before,
+                                   @ForAll("sysctlSpace") String after) throws Exception {
+        assertEquals(value, readSysctlFile(before + value + after + "\n"));
+    }
+
+    @Provide
+    Arbitrary<String> sysctlSpace() {
+        return Arbitraries.strings().withChars(" \t").ofMaxLength(3);
+    }
+
+    /** Any other text (what an odd /proc or a missing file gives) reads as "unknown" (null), never an exception. */
+    @Property(tries = 300)
+    void anySysctlTextIsAnIntegerOrUnknown(@ForAll("sysctlText") String text) throws Exception {
+        Integer read = readSysctlFile(text);
+        String first = new String(text.getBytes(StandardCharsets.ISO_8859_1), 0, Math.min(32, text.length()),
+                StandardCharsets.US_ASCII).trim();
+        Integer expected;
+        try {
+            expected = Integer.parseInt(first);
+        } catch (NumberFormatException e) {
+            expected = null;
+        }
+        assertEquals(expected, read, () -> "for \"" + text + "\"");
+    }
+
+    @Provide
+    Arbitrary<String> sysctlText() {
+        return Arbitraries.oneOf(Arbitraries.strings().withChars("0123456789-+ \t\nx\u00e9").ofMaxLength(40),
+                Arbitraries.strings().withCharRange('\u0000', '\u00ff').ofMaxLength(40));
     }
 
     // --- /proc/net/netstat ---

@@ -72,7 +72,7 @@ class MalformedHttpFuzzTest {
         Files.writeString(site.resolve("index.html"), "<!doctype html><p>fuzz</p>\n");
         host = NetNamespace.create(3);
         server = host.call(() -> FastOpenFileServer.builder(site).port(0).fastOpen(64)
-                .maxHeaderBytes(MAX_HEADER_BYTES).maxBodyBytes(MAX_BODY_BYTES).idleTimeout(Duration.ofSeconds(3))
+                .maxHeaderBytes(MAX_HEADER_BYTES).maxBodyBytes(MAX_BODY_BYTES).idleTimeout(Duration.ofSeconds(10))
                 .start());
         address = new InetSocketAddress("127.0.0.1", server.port());
     }
