@@ -127,7 +127,7 @@ record SoakReport(List<Sample> samples, int warmupSeconds, int rate, double seco
         int plotWidth = width - left - 30;
         StringBuilder svg = new StringBuilder();
         svg.append(String.format(Locale.ROOT, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\""
-                + " font-family=\"sans-serif\" font-size=\"12\">%n", width, 40 + Metric.values().length * (panel + 30)));
+                + " font-family=\"sans-serif\" font-size=\"12\">%n", width, 60 + Metric.values().length * (panel + 30)));
         svg.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"22\" font-size=\"15\">tfo4j bench soak: %d requests/s for %s"
                 + " min, %d errors</text>%n", left, rate, BenchReport.number(Math.round(seconds / 6) / 10.0), errors));
         double maxMinutes = Math.max(1e-9, samples.isEmpty() ? 1 : samples.getLast().seconds() / 60);
@@ -146,6 +146,9 @@ record SoakReport(List<Sample> samples, int warmupSeconds, int rate, double seco
             svg.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>%n", left - 5,
                     top + 10, decimal(yMax)));
             svg.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">0</text>%n", left - 5, top + panel));
+            svg.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\">0 min</text>%n", left, top + panel + 14));
+            svg.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s min</text>%n",
+                    left + plotWidth, top + panel + 14, decimal(Math.round(maxMinutes * 10) / 10.0)));
             StringBuilder points = new StringBuilder();
             for (Sample s : metric.known(samples)) {
                 points.append(String.format(Locale.ROOT, "%.1f,%.1f ", left + s.seconds() / 60 / maxMinutes * plotWidth,
@@ -171,7 +174,7 @@ record SoakReport(List<Sample> samples, int warmupSeconds, int rate, double seco
             top += panel + 30;
         }
         svg.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\">minutes (shaded: warm-up, not fitted; dashed:"
-                + " least-squares fit)</text>%n", left, top - 12));
+                + " least-squares fit)</text>%n", left, top + 8));
         svg.append("</svg>\n");
         return svg.toString();
     }
