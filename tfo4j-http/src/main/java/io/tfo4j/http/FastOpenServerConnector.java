@@ -76,7 +76,7 @@ public class FastOpenServerConnector extends ServerConnector {
 
     /** How long accepting pauses after an accept failed for want of file descriptors, before it tries again. */
     static final long DESCRIPTOR_RETRY_MILLIS = 100;
-    /** How long the connection limit must stay clear before the problem log says it has cleared. */
+    /** How long the connection limit must stay clear, or accepts go well, before the problem log says so. */
     static final long LIMIT_QUIET_MILLIS = 1000;
 
     private final int queueLength;
@@ -88,9 +88,13 @@ public class FastOpenServerConnector extends ServerConnector {
     private volatile boolean pausedForDescriptors;
     /** The selector that accepts: this connector has one. */
     private volatile ManagedSelector acceptSelector;
-    // Only the selector thread, which accepts, touches these two.
+    /** True from the first accept that failed for want of descriptors until accepts have gone well for a while. */
+    private volatile boolean descriptorEpisode;
+    private final Object descriptorLock = new Object();
     private long descriptorEpisodeStart;
+    private long lastDescriptorFailure;
     private long descriptorFailures;
+    private boolean recoveryCheckScheduled;
     private volatile FastOpenKeys keys;
     private volatile boolean noCookie;
     /** Whether closed connections are cleared away on the selector thread; decided at start, see {@link #doStart()}. */
@@ -277,8 +281,8 @@ public class FastOpenServerConnector extends ServerConnector {
                 }
                 try {
                     SelectableChannel accepted = super.doAccept(server);
-                    if (accepted != null && descriptorFailures > 0) {
-                        descriptorsBack();
+                    if (accepted != null && descriptorEpisode) {
+                        checkRecoverySoon();
                     }
                     return accepted;
                 } catch (IOException e) {
@@ -313,7 +317,7 @@ public class FastOpenServerConnector extends ServerConnector {
     @Override
     protected void doStart() throws Exception {
         destroyInline = getConnectionFactories().stream().allMatch(HttpConnectionFactory.class::isInstance);
-        descriptorFailures = 0;
+        descriptorEpisode = false;
         pausedForDescriptors = false;
         acceptingWanted = true;
         super.doStart();
@@ -356,14 +360,25 @@ public class FastOpenServerConnector extends ServerConnector {
 
     /** Stops selecting for accepts for a while; the first failure of an episode is logged with its fix. */
     private void pauseForDescriptors(IOException e) {
-        if (descriptorFailures++ == 0) {
-            descriptorEpisodeStart = System.nanoTime();
-            problemLog.accept("cannot accept connections: " + e.getMessage() + descriptorCounts()
+        boolean first;
+        synchronized (descriptorLock) {
+            first = !descriptorEpisode;
+            long now = System.nanoTime();
+            if (first) {
+                descriptorEpisode = true;
+                descriptorEpisodeStart = now;
+                descriptorFailures = 0;
+            }
+            descriptorFailures++;
+            lastDescriptorFailure = now;
+        }
+        if (first) {
+            int limit = getMaxConnections();
+            problemLog.accept("cannot accept connections: " + e.getMessage() + descriptorLimit()
                     + "; the waiting connections stay in the listen backlog and are accepted once descriptors free up"
-                    + " (retrying every " + DESCRIPTOR_RETRY_MILLIS + " ms, this is said once)."
+                    + " (retrying every " + DESCRIPTOR_RETRY_MILLIS + " ms; said once per episode)."
                     + " Fix: raise the open file limit (ulimit -n, LimitNOFILE= in systemd) or lower the connection limit"
-                    + (getMaxConnections() > 0 ? " (now " + getMaxConnections() + ")" : "")
-                    + " below it");
+                    + (limit > 0 ? " (now " + limit + ")" : "") + " well below it");
         }
         pausedForDescriptors = true;
         applyAccepting();
@@ -375,16 +390,37 @@ public class FastOpenServerConnector extends ServerConnector {
         }, DESCRIPTOR_RETRY_MILLIS, TimeUnit.MILLISECONDS);
     }
 
-    private void descriptorsBack() {
-        problemLog.accept(String.format(Locale.ROOT, "accepting connections again: %d accepts failed for want of file descriptors over %.1f s",
-                descriptorFailures, (System.nanoTime() - descriptorEpisodeStart) / 1e9));
-        descriptorFailures = 0;
+    /** An accept went well during an episode: it is over once no accept has failed for a quiet while. */
+    private void checkRecoverySoon() {
+        synchronized (descriptorLock) {
+            if (recoveryCheckScheduled) {
+                return;
+            }
+            recoveryCheckScheduled = true;
+        }
+        getScheduler().schedule(() -> {
+            String line;
+            synchronized (descriptorLock) {
+                recoveryCheckScheduled = false;
+                long now = System.nanoTime();
+                if (!descriptorEpisode || now - lastDescriptorFailure < TimeUnit.MILLISECONDS.toNanos(LIMIT_QUIET_MILLIS) * 9 / 10) {
+                    return; // a later accept that goes well looks again
+                }
+                descriptorEpisode = false;
+                line = String.format(Locale.ROOT, "accepting connections again: %d accepts failed for want of file"
+                        + " descriptors over %.1f s", descriptorFailures, (lastDescriptorFailure - descriptorEpisodeStart) / 1e9);
+            }
+            problemLog.accept(line);
+        }, LIMIT_QUIET_MILLIS, TimeUnit.MILLISECONDS);
     }
 
-    /** " (N of M descriptors open)", or nothing where the JVM cannot say. */
-    private static String descriptorCounts() {
+    /**
+     * " (the limit is N file descriptors)", or nothing where the JVM cannot say. Not the count of those open:
+     * counting them opens a directory, which needs a descriptor too.
+     */
+    private static String descriptorLimit() {
         if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.UnixOperatingSystemMXBean unix) {
-            return " (" + unix.getOpenFileDescriptorCount() + " of " + unix.getMaxFileDescriptorCount() + " file descriptors open)";
+            return " (the open file limit is " + unix.getMaxFileDescriptorCount() + ")";
         }
         return "";
     }
