@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -80,6 +81,18 @@ class DescriptorExhaustionTest {
                 assertEquals(1, count(during, CANNOT_ACCEPT), during);
                 assertTrue(during.contains("Fix: raise the open file limit (ulimit -n") && during.contains("lower --max-connections"), during);
                 assertFalse(during.contains("Accept failed"), "no warning per failure: " + during);
+                int closedByServer = 0;
+                for (Socket socket : idle) {
+                    socket.setSoTimeout(1);
+                    try {
+                        closedByServer += socket.getInputStream().read() < 0 ? 1 : 0;
+                    } catch (SocketTimeoutException open) {
+                        // still open, as it should be
+                    } catch (IOException reset) {
+                        closedByServer++;
+                    }
+                }
+                assertEquals(0, closedByServer, "no connection lost to the episode (Jetty's own accept loop closes one per failure)");
 
                 for (Socket socket : idle) {
                     socket.close();

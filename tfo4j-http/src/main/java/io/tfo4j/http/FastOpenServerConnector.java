@@ -56,10 +56,12 @@ import java.util.function.Consumer;
  *
  * <p>Limits ({@link #setMaxConnections(int)}) and faults on the way in are said once per episode on the
  * {@linkplain #setProblemLog problem log}, not once per connection. When an accept fails for want of file
- * descriptors ({@code EMFILE}, {@code ENFILE}), Jetty's own accept loop logs a warning with a stack trace and
- * selects again at once: the connection is still waiting in the listen backlog, so it spins on one CPU and
- * writes a warning per turn until a descriptor frees up. This connector instead stops selecting for accepts for
- * {@value #DESCRIPTOR_RETRY_MILLIS} ms at a time, leaving the waiting connections in the backlog, and says so
+ * descriptors ({@code EMFILE}, {@code ENFILE}), Jetty's own accept loop (Jetty 12.1.14, a selector that accepts)
+ * logs a warning with a stack trace for each failure and closes the connection it accepted just before, which
+ * frees a descriptor for the next accept, which fails again: one connection lost and one warning per failure.
+ * This connector instead stops selecting for accepts for
+ * {@value #DESCRIPTOR_RETRY_MILLIS} ms at a time, closes nothing, leaves the waiting connections in the backlog,
+ * and says so
  * once, with the fix, and once more when it accepts again.
  */
 public class FastOpenServerConnector extends ServerConnector {

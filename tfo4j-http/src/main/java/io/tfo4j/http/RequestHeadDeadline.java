@@ -41,6 +41,8 @@ final class RequestHeadDeadline {
 
     private final long timeoutNanos;
     private final AtomicInteger state = new AtomicInteger(WAITING);
+    /** Requests whose head is complete and whose exchange is not: more than one when requests are pipelined. */
+    private final AtomicInteger inFlight = new AtomicInteger();
     private volatile long deadline;
 
     /** Starts the clock for the connection's first request head. */
@@ -59,9 +61,11 @@ final class RequestHeadDeadline {
 
     /** The head is complete: stops the clock; false when it had already run out (the connection is closing). */
     boolean headComplete() {
+        inFlight.incrementAndGet();
         while (true) {
             int now = state.get();
             if (now == EXPIRED) {
+                inFlight.decrementAndGet();
                 return false;
             }
             if (now != WAITING && now != BETWEEN_REQUESTS) {
@@ -73,9 +77,14 @@ final class RequestHeadDeadline {
         }
     }
 
-    /** The exchange completed; with {@code another} the connection's next head gets a deadline too. */
+    /**
+     * An exchange completed; when no other is in flight (a pipelined request may already be running) and
+     * {@code another}, the connection's next head gets a deadline too.
+     */
     void exchangeComplete(boolean another) {
-        state.compareAndSet(HANDLING, another ? BETWEEN_REQUESTS : OVER);
+        if (inFlight.decrementAndGet() == 0 || !another) {
+            state.compareAndSet(HANDLING, another ? BETWEEN_REQUESTS : OVER);
+        }
     }
 
     /**
@@ -120,6 +129,7 @@ final class RequestHeadDeadline {
             }
             RequestHeadDeadline deadline = prompt.headDeadline();
             if (!deadline.headComplete()) {
+                endPoint.close();
                 callback.failed(new Late());
                 return true;
             }

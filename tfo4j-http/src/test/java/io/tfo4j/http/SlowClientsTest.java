@@ -145,6 +145,7 @@ class SlowClientsTest {
             return null;
         });
         awaitConnections(slowClients);
+        await(() -> trickled.get() >= 3 * slowClients, "three rounds of trickling");
         RawHttp normal = exchange(GET);
         int answeredMeanwhile = 0;
         for (Socket socket : slow) {
