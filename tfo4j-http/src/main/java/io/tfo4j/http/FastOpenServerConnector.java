@@ -3,11 +3,11 @@ package io.tfo4j.http;
 import io.tfo4j.FastOpen;
 import io.tfo4j.FastOpenKeys;
 import io.tfo4j.FastOpenStatus;
+import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.io.ManagedSelector;
 import org.eclipse.jetty.io.SelectorManager;
 import org.eclipse.jetty.io.SocketChannelEndPoint;
 import org.eclipse.jetty.server.ConnectionFactory;
-import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.NetworkConnectionLimit;
 import org.eclipse.jetty.server.Server;
@@ -18,8 +18,8 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
-import java.net.StandardSocketOptions;
 import java.lang.management.ManagementFactory;
+import java.net.StandardSocketOptions;
 import java.nio.channels.SelectableChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.ServerSocketChannel;
@@ -59,10 +59,9 @@ import java.util.function.Consumer;
  * descriptors ({@code EMFILE}, {@code ENFILE}), Jetty's own accept loop (Jetty 12.1.14, a selector that accepts)
  * logs a warning with a stack trace for each failure and closes the connection it accepted just before, which
  * frees a descriptor for the next accept, which fails again: one connection lost and one warning per failure.
- * This connector instead stops selecting for accepts for
- * {@value #DESCRIPTOR_RETRY_MILLIS} ms at a time, closes nothing, leaves the waiting connections in the backlog,
- * and says so
- * once, with the fix, and once more when it accepts again.
+ * This connector instead stops selecting for accepts for {@value #DESCRIPTOR_RETRY_MILLIS} ms at a time, closes
+ * nothing, leaves the waiting connections in the backlog, and says so once, with the fix, and once more when
+ * accepts have gone well for a second.
  */
 public class FastOpenServerConnector extends ServerConnector {
     /** ManagedSelector's per-connection tasks that {@link #newSelectorManager} may run without a hand-off. */
@@ -267,13 +266,6 @@ public class FastOpenServerConnector extends ServerConnector {
                 return selector;
             }
 
-            /**
-             * Jetty hands two small tasks of every connection to a pool thread: setting up the endpoint of a
-             * connection just accepted and the bookkeeping after it closed. On a loaded server each hand-off
-             * costs a thread wake-up and a selector wake-up, more than the task itself, so they run on the
-             * selector thread (the bookkeeping only for HTTP/1 connections, see {@link #doStart()}). Anything
-             * else (the selector's own loop) goes to the pool.
-             */
             @Override
             protected SelectableChannel doAccept(SelectableChannel server) throws IOException {
                 if (!isAccepting()) {
@@ -296,6 +288,13 @@ public class FastOpenServerConnector extends ServerConnector {
                 }
             }
 
+            /**
+             * Jetty hands two small tasks of every connection to a pool thread: setting up the endpoint of a
+             * connection just accepted and the bookkeeping after it closed. On a loaded server each hand-off
+             * costs a thread wake-up and a selector wake-up, more than the task itself, so they run on the
+             * selector thread (the bookkeeping only for HTTP/1 connections, see {@link #doStart()}). Anything
+             * else (the selector's own loop) goes to the pool.
+             */
             @Override
             protected void execute(Runnable task) {
                 String inline = INLINE_TASK.get(task.getClass());
