@@ -1,5 +1,6 @@
 package io.tfo4j;
 
+import org.junit.platform.engine.DiscoverySelector;
 import org.junit.platform.engine.TestExecutionResult;
 import org.junit.platform.engine.support.descriptor.MethodSource;
 import org.junit.platform.launcher.Launcher;
@@ -7,6 +8,7 @@ import org.junit.platform.launcher.LauncherDiscoveryRequest;
 import org.junit.platform.launcher.TestExecutionListener;
 import org.junit.platform.launcher.TestIdentifier;
 import org.junit.platform.launcher.TestPlan;
+import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
 import org.junit.platform.launcher.core.LauncherFactory;
 
 import java.io.IOException;
@@ -19,35 +21,54 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
 import static org.junit.platform.engine.discovery.ClassNameFilter.excludeClassNamePatterns;
+import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectPackage;
 import static org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder.request;
 
 /**
- * Runs the tests of a package with the JUnit Platform launcher and writes one line per test (each invocation of
- * a parameterized test on its own) with its outcome and why. A test method that never started because its class
- * was stopped by an assumption in {@code @BeforeAll} gets a line too, ABORTED with the class's reason. Run as a main class by {@link UnprivilegedRunTest} in a child JVM of another user.
+ * Runs tests with the JUnit Platform launcher and writes one line per test (each invocation of a parameterized
+ * test on its own) with its outcome and why. A test method that never started because its class was stopped by
+ * an assumption in {@code @BeforeAll} gets a line too, ABORTED with the class's reason. Run as a main class by
+ * {@link UnprivilegedRunTest} in a child JVM of another user.
  *
- * <p>Report lines, tab-separated: {@code uid UID}, {@code CapEff HEX} (the child's effective capabilities), then
- * {@code OUTCOME CLASS METHOD REASON} with OUTCOME one of SUCCESSFUL, ABORTED (an assumption failed), SKIPPED
+ * <p>Report lines, tab-separated: {@code uid UID}, {@code CapEff HEX} (the child's effective capabilities),
+ * {@code uid_map MAP} (its user namespace's map to the users outside), then
+ * {@code OUTCOME CLASS TEST REASON} with OUTCOME one of SUCCESSFUL, ABORTED (an assumption failed), SKIPPED
  * ({@code @Disabled}), FAILED.
  */
 final class MethodOutcomeReport {
     private MethodOutcomeReport() {
     }
 
-    /** {@code REPORT_FILE PACKAGE [EXCLUDED_CLASS_PATTERN...]}. */
+    /**
+     * {@code REPORT_FILE SELECTION...}, each SELECTION one of {@code package:NAME}, {@code class:NAME} and
+     * {@code exclude:CLASS_NAME_REGEX}.
+     */
     public static void main(String[] args) throws IOException {
         Path report = Path.of(args[0]);
-        LauncherDiscoveryRequest request = request()
-                .selectors(selectPackage(args[1]))
-                .filters(excludeClassNamePatterns(List.of(args).subList(2, args.length).toArray(String[]::new)))
-                .build();
+        List<DiscoverySelector> selectors = new ArrayList<>();
+        List<String> excluded = new ArrayList<>();
+        for (String selection : List.of(args).subList(1, args.length)) {
+            String value = selection.substring(selection.indexOf(':') + 1);
+            switch (selection.substring(0, selection.indexOf(':') + 1)) {
+                case "package:" -> selectors.add(selectPackage(value));
+                case "class:" -> selectors.add(selectClass(value));
+                case "exclude:" -> excluded.add(value);
+                default -> throw new IllegalArgumentException("not package:, class: or exclude: " + selection);
+            }
+        }
+        LauncherDiscoveryRequestBuilder builder = request().selectors(selectors);
+        if (!excluded.isEmpty()) {
+            builder.filters(excludeClassNamePatterns(excluded.toArray(String[]::new)));
+        }
+        LauncherDiscoveryRequest request = builder.build();
         Recorder recorder = new Recorder();
         Launcher launcher = LauncherFactory.create();
         launcher.execute(request, recorder);
         List<String> lines = new ArrayList<>();
         lines.add("uid\t" + Files.getAttribute(Path.of("/proc/self"), "unix:uid"));
         lines.add("CapEff\t" + effectiveCapabilities());
+        lines.add("uid_map\t" + Files.readString(Path.of("/proc/self/uid_map")).strip().replaceAll("\\s+", " "));
         lines.addAll(recorder.methodLines());
         Files.write(report, lines);
         // Lingering non-daemon threads of a test must not keep the child alive past its report.
