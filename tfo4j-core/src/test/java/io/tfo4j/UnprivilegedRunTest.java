@@ -115,6 +115,7 @@ class UnprivilegedRunTest {
                 .filter(m -> NEED_NOTHING.contains(m.testClass()) && !m.outcome().equals("SUCCESSFUL"))
                 .map(TestLine::toString).toList();
         Set<String> classesSeen = results.stream().map(TestLine::testClass).collect(Collectors.toSet());
+        Set<String> moduleClasses = testClassesOfThisModule();
 
         assertAll(
                 () -> assertTrue(failed.isEmpty(), "tests that failed as nobody: " + failed),
@@ -127,6 +128,9 @@ class UnprivilegedRunTest {
                         + unprivilegedNotPassed),
                 () -> assertTrue(classesSeen.containsAll(NEED_NAMESPACES) && classesSeen.containsAll(NEED_NOTHING),
                         "the child ran every class named here; it ran " + classesSeen),
+                () -> assertTrue(classesSeen.containsAll(moduleClasses),
+                        "the child ran every test class of this module (one it cannot load is left out silently);"
+                                + " it ran " + classesSeen + " of " + moduleClasses),
                 () -> assertFalse(classesSeen.contains(UnprivilegedRunTest.class.getSimpleName()),
                         "the child did not run this test again"));
     }
@@ -212,6 +216,19 @@ class UnprivilegedRunTest {
         assertEquals(0, child.exitValue(), () -> "the child JVM failed; it printed:\n" + tail(childOutput));
         assertTrue(Files.exists(report), () -> "the child wrote no report; it printed:\n" + tail(childOutput));
         return Files.readAllLines(report);
+    }
+
+    /** The simple names of this module's top-level *Test classes, but this one. */
+    private static Set<String> testClassesOfThisModule() throws IOException {
+        Path classes = Path.of(UnprivilegedRunTest.class.getProtectionDomain().getCodeSource().getLocation().getPath());
+        Path dir = classes.resolve(UnprivilegedRunTest.class.getPackageName().replace('.', '/'));
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.map(file -> file.getFileName().toString())
+                    .filter(name -> name.endsWith("Test.class") && !name.contains("$"))
+                    .map(name -> name.substring(0, name.length() - ".class".length()))
+                    .filter(name -> !name.equals(UnprivilegedRunTest.class.getSimpleName()))
+                    .collect(Collectors.toSet());
+        }
     }
 
     /** Null where nobody can make a user namespace, else what unshare said. */
