@@ -112,8 +112,8 @@ final class MethodOutcomeReport {
                 for (TestIdentifier identifier : plan.getDescendants(root)) {
                     String[] outcome = outcomeOf(identifier);
                     if (outcome != null) {
-                        lines.add(outcome[0] + "\t" + className(identifier) + "\t" + displayName(identifier)
-                                + "\t" + outcome[1].replaceAll("\\s+", " "));
+                        lines.add(outcome[0] + "\t" + className(identifier) + "\t" + oneLine(displayName(identifier))
+                                + "\t" + oneLine(outcome[1]));
                     }
                 }
             }
@@ -138,6 +138,11 @@ final class MethodOutcomeReport {
                 return describe(own);
             }
             return null; // a parameterized or factory method that ran: its invocations have their own lines
+        }
+
+        /** Display names (of parameterized tests) and messages may hold tabs and line breaks. */
+        private static String oneLine(String text) {
+            return text.replaceAll("\\s+", " ");
         }
 
         private boolean isInsideMethod(TestIdentifier identifier) {
