@@ -77,8 +77,10 @@ public record ClientOutcome(Result result, String reason, TcpInfo tcpInfo) {
                 return new ClientOutcome(Result.COOKIE_REQUESTED, "no Fast Open cookie was cached for this server,"
                         + " so the SYN asked for one (a server without Fast Open never sends one)", info);
             case 2:
-                return new ClientOutcome(Result.DATA_NOT_ACKED, "the server acknowledged the SYN but not its data;"
-                        + " the data was sent again after the handshake", info);
+                return new ClientOutcome(Result.DATA_NOT_ACKED, "the server acknowledged the SYN but not its data"
+                        + " (its Fast Open queue was full, it did not accept the cookie: another server behind the"
+                        + " same address or a changed key, or it no longer has Fast Open on); the data was sent again"
+                        + " after the handshake", info);
             case 3:
                 return new ClientOutcome(Result.SYN_RETRANSMITTED, "the SYN with data was retransmitted"
                         + " (lost, or dropped by a middlebox); the data was sent after the handshake", info);

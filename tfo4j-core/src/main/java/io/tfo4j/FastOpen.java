@@ -18,7 +18,9 @@ import java.util.Optional;
  * turn it on where acting twice on the first request of a connection is harmless, or where the
  * application waits for the handshake before acting on non-idempotent requests. Needs Linux 3.7+ and the
  * sysctl bit 0x2 ({@code sysctl -w net.ipv4.tcp_fastopen=3}); without them the listener works normally
- * and the returned status says why Fast Open is not active.
+ * and the returned status says why Fast Open is not active. Listeners behind one address share keys with
+ * {@link #setServerKeys(ServerSocketChannel, FastOpenKey, FastOpenKey)}, or follow a key file with
+ * {@link FastOpenKeyFileWatcher#addListener(ServerSocketChannel)}.
  *
  * <p><b>Client.</b> {@link #enableClient(SocketChannel)} sets {@code TCP_FASTOPEN_CONNECT} before
  * {@code connect}. Once the kernel holds a cookie for the server, {@code connect} returns at once without

@@ -67,12 +67,17 @@ public final class FastOpenKey {
                     + " hex digits (the 16 bytes in order), got " + hex.length() + " characters");
         }
         for (int i = 0; i < hex.length(); i++) {
-            if (Character.digit(hex.charAt(i), 16) < 0) {
+            if (!isHexDigit(hex.charAt(i))) {
                 throw new IllegalArgumentException("a Fast Open key is " + 2 * LENGTH
                         + " hex digits, but character " + (i + 1) + " is not a hex digit: '" + hex.charAt(i) + "'");
             }
         }
         return new FastOpenKey(HEX.parseHex(hex));
+    }
+
+    /** ASCII only: Character.digit also takes other scripts' digits (Arabic-Indic, fullwidth), which the kernel refuses. */
+    private static boolean isHexDigit(char c) {
+        return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F';
     }
 
     /** The 32 lower-case hex digits of the key bytes in order: the secret itself, handle it as such. */
@@ -120,7 +125,7 @@ public final class FastOpenKey {
                         + " key in sysctl tcp_fastopen_key text must be 1 to 8 hex digits, got " + word.length());
             }
             for (int j = 0; j < word.length(); j++) {
-                if (Character.digit(word.charAt(j), 16) < 0) {
+                if (!isHexDigit(word.charAt(j))) {
                     throw new IllegalArgumentException("word " + (i + 1) + " of the " + which
                             + " key in sysctl tcp_fastopen_key text has a character that is not a hex digit: '"
                             + word.charAt(j) + "'");

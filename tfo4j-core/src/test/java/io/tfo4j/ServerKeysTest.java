@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.ServerSocketChannel;
@@ -140,11 +141,25 @@ class ServerKeysTest {
     @Test
     void theDialerWithNoCookieCarriesTheFirstConnectionsDataInTheSyn() throws Exception {
         try (TwoHosts hosts = TwoHosts.create(1, 3)) {
-            Round first = round(hosts, 0, null, null, true, true, true);
+            Round first = round(hosts, 0, null, null, true, true, Client.DIALER);
             assertEquals(ClientOutcome.Result.SYN_DATA_ACKED, first.client, first.toString());
             assertTrue(first.synDataAtServer, first.toString());
             assertEquals(1, first.server.passive(), first.toString());
             assertEquals(0, first.server.cookieReqd(), first.toString());
+        }
+    }
+
+    @Test
+    void theSocketFactoryWithNoCookieCarriesTheFirstConnectionsDataInTheSyn() throws Exception {
+        try (TwoHosts hosts = TwoHosts.create(1, 3)) {
+            Round first = round(hosts, 0, null, null, true, true, Client.SOCKET_FACTORY);
+            assertEquals(ClientOutcome.Result.SYN_DATA_ACKED, first.client, first.toString());
+            assertTrue(first.synDataAtServer, first.toString());
+            assertEquals(0, first.server.cookieReqd(), first.toString());
+        }
+        try (TwoHosts hosts = TwoHosts.create(1, 3)) {
+            Round withoutClientMode = round(hosts, 0, null, null, true, false, Client.SOCKET_FACTORY);
+            assertEquals(ClientOutcome.Result.COOKIE_REQUESTED, withoutClientMode.client, withoutClientMode.toString());
         }
     }
 
@@ -186,12 +201,15 @@ class ServerKeysTest {
      */
     private static Round round(TwoHosts hosts, int port, FastOpenKey primary, FastOpenKey backup,
                                boolean serverNoCookie, boolean clientNoCookie) throws Exception {
-        return round(hosts, port, primary, backup, serverNoCookie, clientNoCookie, false);
+        return round(hosts, port, primary, backup, serverNoCookie, clientNoCookie, Client.CHANNEL);
     }
 
-    /** As above; the client dials with {@link FastOpenDialer} when {@code dialer}, else with a channel. */
+    /** How the client of a round connects. */
+    private enum Client { CHANNEL, DIALER, SOCKET_FACTORY }
+
+    /** As above; the client connects as {@code kind} says. */
     private static Round round(TwoHosts hosts, int port, FastOpenKey primary, FastOpenKey backup,
-                               boolean serverNoCookie, boolean clientNoCookie, boolean dialer) throws Exception {
+                               boolean serverNoCookie, boolean clientNoCookie, Client kind) throws Exception {
         ServerSocketChannel channel = hosts.server.call(() -> {
             ServerSocketChannel listener = ServerSocketChannel.open();
             listener.setOption(java.net.StandardSocketOptions.SO_REUSEADDR, true);
@@ -212,11 +230,21 @@ class ServerKeysTest {
         try (DigestServer server = new DigestServer(hosts.server, channel.socket())) {
             FastOpenCounters before = hosts.server.call(FastOpenCounters::read);
             DigestServer.Reply reply = hosts.client.call(() -> {
-                if (dialer) {
+                if (kind == Client.DIALER) {
                     try (SocketChannel client = FastOpenDialer.create().withNoCookie(clientNoCookie)
                             .dial(server.address(), payload)) {
                         client.shutdownOutput();
                         return DigestServer.readReply(Channels.newInputStream(client), ClientOutcome.of(client));
+                    }
+                }
+                if (kind == Client.SOCKET_FACTORY) {
+                    try (Socket client = new FastOpenSocketFactory().withTcpNoDelay(true).withNoCookie(clientNoCookie)
+                            .createSocket()) {
+                        assertTrue(client.getTcpNoDelay(), "TCP_NODELAY set by the factory");
+                        client.connect(server.address());
+                        client.getOutputStream().write(payload);
+                        client.shutdownOutput();
+                        return DigestServer.readReply(client.getInputStream(), ClientOutcome.of(client));
                     }
                 }
                 try (SocketChannel client = SocketChannel.open()) {

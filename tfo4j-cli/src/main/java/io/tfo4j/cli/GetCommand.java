@@ -1,7 +1,6 @@
 package io.tfo4j.cli;
 
 import io.tfo4j.ClientOutcome;
-import io.tfo4j.FastOpen;
 import io.tfo4j.FastOpenSocketFactory;
 import okhttp3.Call;
 import okhttp3.ConnectionPool;
@@ -23,7 +22,6 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.IOException;
-import java.net.Socket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -224,36 +222,15 @@ final class GetCommand implements Callable<Integer> {
     private static OkHttpClient client(boolean fastOpen, boolean noCookie, ClientTls tls) {
         return tls.applyTo(new OkHttpClient.Builder())
                 .protocols(List.of(Protocol.HTTP_1_1))
-                .socketFactory(new NoDelaySocketFactory(fastOpen, fastOpen && noCookie))
+                // TCP_NODELAY as curl: over TLS the request follows the Finished message in a second small
+                // write, which Nagle's algorithm would hold for a round trip (tfo4j demo --tls: 5 RTT, not 3).
+                .socketFactory(new FastOpenSocketFactory(fastOpen, FIRST_WRITE_WINDOW).withTcpNoDelay(true)
+                        .withNoCookie(noCookie))
                 .connectionPool(new ConnectionPool(0, 1, TimeUnit.SECONDS))
                 .retryOnConnectionFailure(false)
                 .connectTimeout(10, TimeUnit.SECONDS)
                 .readTimeout(30, TimeUnit.SECONDS)
                 .build();
-    }
-
-    /**
-     * tfo4j's sockets with TCP_NODELAY, as curl's: over TLS the request follows the client's Finished message
-     * in a second small write, which Nagle's algorithm would hold until the server acknowledged the first,
-     * a round trip more (measured with {@code tfo4j demo --tls}: about 5 round trips instead of 3).
-     */
-    private static final class NoDelaySocketFactory extends FastOpenSocketFactory {
-        private final boolean noCookie;
-
-        NoDelaySocketFactory(boolean fastOpen, boolean noCookie) {
-            super(fastOpen, FIRST_WRITE_WINDOW);
-            this.noCookie = noCookie;
-        }
-
-        @Override
-        public Socket createSocket() throws IOException {
-            Socket socket = super.createSocket();
-            socket.setTcpNoDelay(true);
-            if (noCookie) {
-                FastOpen.setNoCookie(socket, true);
-            }
-            return socket;
-        }
     }
 
     private static final class Exchange {

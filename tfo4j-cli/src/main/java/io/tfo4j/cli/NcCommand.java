@@ -3,6 +3,7 @@ package io.tfo4j.cli;
 import io.tfo4j.ClientOutcome;
 import io.tfo4j.FastOpen;
 import io.tfo4j.FastOpenDialer;
+import io.tfo4j.FastOpenKeyFileWatcher;
 import io.tfo4j.FastOpenKeys;
 import io.tfo4j.FastOpenStatus;
 import io.tfo4j.FastOpenSupport;
@@ -31,6 +32,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * {@code tfo4j nc}: netcat with Fast Open. As a client it sends standard input, the first chunk in the
@@ -67,7 +69,9 @@ final class NcCommand implements Callable<Integer> {
     Integer count;
 
     @Option(names = "--key-file", paramLabel = "FILE",
-            description = "Listen: Fast Open server keys from FILE (tfo4j keys new; mode 600), read once at start.")
+            description = "Listen: Fast Open server keys from FILE (tfo4j keys new; mode 600), followed while listening:"
+                    + " a file replaced by rename or a Kubernetes Secret update is applied to the live listener;"
+                    + " a bad new file keeps the keys in use and says why.")
     Path keyFile;
 
     @Option(names = "--no-cookie", description = "Send (client) or accept (-l --fastopen) data in the SYN without a"
@@ -195,18 +199,21 @@ final class NcCommand implements Callable<Integer> {
 
     private int listen(int port) throws IOException {
         byte[] reply = replyFile == null ? null : readReplyFile();
+        // Read first for the one-line refusal of a bad file; the watcher then follows it.
         FastOpenKeys keys = keyFile == null ? null : KeysCommand.readForListener(spec.commandLine(), keyFile);
         InetSocketAddress address = new InetSocketAddress(bindAddress, port);
         if (address.isUnresolved()) {
             throw new ParameterException(spec.commandLine(), "cannot resolve bind address " + bindAddress);
         }
-        try (ServerSocketChannel listener = ServerSocketChannel.open()) {
+        try (FastOpenKeyFileWatcher watcher = keyFile == null ? null : watchKeyFile();
+             ServerSocketChannel listener = ServerSocketChannel.open()) {
             // Before bind: once the socket listens, a SYN must already find Fast Open on.
             FastOpenStatus status = fastOpenQueue == null
                     ? new FastOpenStatus(false, "Fast Open not requested (use --fastopen)", "")
                     : FastOpen.enableServer(listener, fastOpenQueue);
-            if (keys != null) {
-                FastOpen.setServerKeys(listener, keys.primary(), keys.backup());
+            if (watcher != null) {
+                keys = watcher.current();
+                watcher.addListener(listener);
             }
             if (noCookie) {
                 FastOpen.setNoCookie(listener, true);
@@ -227,6 +234,23 @@ final class NcCommand implements Callable<Integer> {
                 serveOne(child, status, reply);
             }
             return 0;
+        }
+    }
+
+    /** Follows the key file; a change is said on stderr with the new fingerprints, a bad one with why. */
+    private FastOpenKeyFileWatcher watchKeyFile() {
+        AtomicBoolean started = new AtomicBoolean();
+        try {
+            FastOpenKeyFileWatcher watcher = FastOpenKeyFileWatcher.watch(keyFile, changed -> {
+                if (started.get()) {
+                    System.err.println("tfo4j nc: Fast Open keys from " + keyFile + " changed: "
+                            + KeysCommand.describe(changed));
+                }
+            }, line -> System.err.println("tfo4j nc: " + line));
+            started.set(true);
+            return watcher;
+        } catch (IOException e) {
+            throw new ParameterException(spec.commandLine(), "cannot use the Fast Open key file: " + e.getMessage());
         }
     }
 

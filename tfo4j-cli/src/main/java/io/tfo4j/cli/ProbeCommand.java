@@ -20,11 +20,12 @@ final class ProbeCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         FastOpenSupport support = FastOpenSupport.current();
-        System.out.println(json ? Json.pretty(report(support)) : text(support));
+        NoCookieRoutes routes = NoCookieRoutes.find();
+        System.out.println(json ? Json.pretty(report(support, routes)) : text(support, routes));
         return 0;
     }
 
-    static Map<String, Object> report(FastOpenSupport support) {
+    static Map<String, Object> report(FastOpenSupport support, NoCookieRoutes routes) {
         Map<String, Object> report = new LinkedHashMap<>();
         report.put("os", support.osName());
         report.put("kernel", support.kernelRelease());
@@ -36,7 +37,25 @@ final class ProbeCommand implements Callable<Integer> {
         report.put("disabledByProperty", support.disabledByProperty());
         report.put("client", verdict(support.client()));
         report.put("server", verdict(support.server()));
+        report.put("noCookie", noCookie(support, routes));
         return report;
+    }
+
+    /**
+     * What turns trusted no-cookie mode on for this whole namespace or some of its routes, besides a
+     * program's own TCP_FASTOPEN_NO_COOKIE: the sysctl bits 0x4 and 0x200, and routes with
+     * {@code fastopen_no_cookie 1}.
+     */
+    private static Map<String, Object> noCookie(FastOpenSupport support, NoCookieRoutes routes) {
+        boolean client = support.sysctlBits().contains(FastOpenSupport.SysctlBit.CLIENT_NO_COOKIE);
+        boolean server = support.sysctlBits().contains(FastOpenSupport.SysctlBit.SERVER_NO_COOKIE);
+        Map<String, Object> map = new LinkedHashMap<>();
+        map.put("on", client || server || !routes.routes().isEmpty());
+        map.put("clientSysctl", client);
+        map.put("serverSysctl", server);
+        map.put("routes", routes.skipped() == null ? routes.routes() : null);
+        map.put("routeCheckSkipped", routes.skipped());
+        return map;
     }
 
     /** Each Fast Open socket option the probe asks about, and whether this kernel knows it. */
@@ -56,7 +75,7 @@ final class ProbeCommand implements Callable<Integer> {
         return map;
     }
 
-    static String text(FastOpenSupport support) {
+    static String text(FastOpenSupport support, NoCookieRoutes routes) {
         StringBuilder out = new StringBuilder();
         out.append("os                 ").append(support.osName()).append(' ').append(support.kernelRelease()).append('\n');
         out.append("tcp_fastopen       ");
@@ -91,6 +110,34 @@ final class ProbeCommand implements Callable<Integer> {
                 out.append("  fix: ").append(verdict.remedy()).append('\n');
             }
         }
+        noCookieText(support, routes, out);
         return out.toString().stripTrailing();
+    }
+
+    private static void noCookieText(FastOpenSupport support, NoCookieRoutes routes, StringBuilder out) {
+        boolean client = support.sysctlBits().contains(FastOpenSupport.SysctlBit.CLIENT_NO_COOKIE);
+        boolean server = support.sysctlBits().contains(FastOpenSupport.SysctlBit.SERVER_NO_COOKIE);
+        out.append("no-cookie mode     ");
+        if (!client && !server && routes.routes().isEmpty()) {
+            out.append("off (sysctl bits 0x4 and 0x200 clear, ")
+                    .append(routes.skipped() == null ? "no route with fastopen_no_cookie 1)" : "routes not checked)")
+                    .append('\n');
+        } else {
+            out.append("ON: Fast Open data in the SYN without a cookie, a trusted network only\n");
+        }
+        if (client) {
+            out.append("  sysctl 0x4       client: every connection sends SYN data without a cookie\n");
+        }
+        if (server) {
+            out.append("  sysctl 0x200     server: every Fast Open listener accepts SYN data without a cookie, from"
+                    + " any address\n");
+        }
+        for (String route : routes.routes()) {
+            out.append("  route            ").append(route).append(" (no cookie to or from"
+                    + " these addresses)\n");
+        }
+        if (routes.skipped() != null) {
+            out.append("  route check      skipped: ").append(routes.skipped()).append('\n');
+        }
     }
 }

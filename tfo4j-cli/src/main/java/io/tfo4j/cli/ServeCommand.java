@@ -54,7 +54,8 @@ final class ServeCommand implements Callable<Integer> {
     int fastOpenQueue;
 
     @Option(names = "--key-file", paramLabel = "FILE",
-            description = "Fast Open server keys for the listener from FILE (tfo4j keys new; mode 600), read once at start:"
+            description = "Fast Open server keys for the listener from FILE (tfo4j keys new; mode 600), followed while serve runs"
+                    + " (a file replaced by rename or a Kubernetes Secret update is applied without a restart):"
                     + " servers behind one address with the same file accept each other's cookies.")
     Path keyFile;
 

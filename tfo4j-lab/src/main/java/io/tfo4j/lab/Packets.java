@@ -126,9 +126,16 @@ public final class Packets {
         return (int) (~sum & 0xffff);
     }
 
+    /** A whole IPv4 TCP packet: both headers' lengths are sane and lie within the total length, which lies in the buffer. */
     private static boolean isIpv4Tcp(ByteBuffer packet) {
-        return packet.limit() >= 40 && (packet.get(0) & 0xf0) == 0x40 && (packet.get(9) & 0xff) == TCP
-                && (packet.getShort(2) & 0xffff) <= packet.limit();
+        if (packet.limit() < 40 || (packet.get(0) & 0xf0) != 0x40 || (packet.get(9) & 0xff) != TCP) {
+            return false;
+        }
+        int ipHeader = (packet.get(0) & 0x0f) * 4;
+        int total = packet.getShort(2) & 0xffff;
+        return ipHeader >= 20 && total <= packet.limit() && total >= ipHeader + 20
+                && total >= ipHeader + ((packet.get(ipHeader + 12) & 0xf0) >> 4) * 4
+                && (packet.get(ipHeader + 12) & 0xf0) >= 0x50;
     }
 
     private static void requireIpv4Tcp(ByteBuffer packet) {

@@ -26,7 +26,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * Fast Open on its listener: the agent's start line says "(listeners)", its listener line says "Fast Open
  * on", and three {@code curl --tcp-fastopen} requests make the server host's kernel count one cookie request
  * and two connections made by data in the SYN; so does the unmodified Spring Boot example on Java 17. And
- * {@code connect=all} there says it needs Java 25.
+ * {@code connect=all} and {@code keys=FILE} there say they need Java 25.
  *
  * <p>The program is {@code src/test/resources/java17/Hello17.java}, run in source-file mode
  * ({@code java Hello17.java ADDRESS PORT}), because this module's classes are compiled for Java 25. Skipped
@@ -90,6 +90,19 @@ class Java17ListenerTest {
             assertTrue(server.agentLines().stream().anyMatch(line ->
                     line.startsWith("[tfo4j-agent] connect=all needs Java 25 (this is Java 17")
                             && line.endsWith("client connections stay plain TCP")), server::text);
+        }
+    }
+
+    /** A key file needs a byte-array socket option that the listener-only agent cannot set: one line, Fast Open still on. */
+    @Test
+    void keysNeedJava25AndTheListenerStillGetsFastOpen() throws Exception {
+        try (JavaProgram server = start("listen=" + PORT + ",keys=/etc/tfo4j/keys")) {
+            List<String> agent = server.agentLines();
+            assertEquals(1, agent.stream().filter(line -> line.startsWith("[tfo4j-agent] keys=/etc/tfo4j/keys needs Java 25"
+                    + " (this is Java 17") && line.endsWith("the listeners get Fast Open with this host's key")).count(),
+                    server::text);
+            assertTrue(agent.stream().anyMatch(line ->
+                    line.contains("listener " + SERVER + ":" + PORT + ": Fast Open on")), server::text);
         }
     }
 

@@ -1,5 +1,6 @@
 package io.tfo4j.agent.jdk25;
 
+import io.tfo4j.FastOpenKeyFileWatcher;
 import io.tfo4j.FastOpenStatus;
 import io.tfo4j.FastOpenSupport;
 import io.tfo4j.agent.bootstrap.Hooks;
@@ -7,8 +8,10 @@ import io.tfo4j.agent.common.AgentContext;
 import io.tfo4j.agent.common.AgentLog;
 import io.tfo4j.agent.common.AgentOptions;
 import io.tfo4j.agent.common.AgentVariant;
+import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.instrument.Instrumentation;
+import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
@@ -48,6 +51,10 @@ public final class FullAgent implements AgentVariant {
         instrumentation.redefineModule(Object.class.getModule(), Set.of(hooks), Map.of("sun.nio.ch",
                 Set.of(FullAgent.class.getModule(), hooks)), Map.of(), Set.of(), Map.of());
 
+        if (options.keys() != null && options.listen().isEmpty()) {
+            log.line("keys=" + options.keys() + " gives its keys to the listen= listeners, and none are listed: it"
+                    + " does nothing");
+        }
         Set<JdkRewrites.Part> wanted = EnumSet.noneOf(JdkRewrites.Part.class);
         if (!options.listen().isEmpty()) {
             wanted.addAll(Set.of(JdkRewrites.Part.LISTENERS, JdkRewrites.Part.ACCEPTED, JdkRewrites.Part.SERVLETS));
@@ -73,7 +80,8 @@ public final class FullAgent implements AgentVariant {
 
         String policy = options.earlyData().name().toLowerCase(Locale.ROOT);
         Listeners listeners = parts.contains(JdkRewrites.Part.LISTENERS)
-                ? new Listeners(context.listenPorts(), context.stats(), protection(options, parts)) : null;
+                ? new Listeners(context.listenPorts(), context.stats(), protection(options, parts), keyFile(options, log))
+                : null;
         AcceptedConnections accepted = listeners != null && parts.contains(JdkRewrites.Part.ACCEPTED)
                 ? new AcceptedConnections(listeners, log, context.stats()) : null;
         ClientConnections clients = parts.contains(JdkRewrites.Part.CLIENTS)
@@ -84,6 +92,36 @@ public final class FullAgent implements AgentVariant {
         rewrites.rewriteLoaded(loadedBefore);
         if (listeners != null) {
             context.listenPorts().watchForeignListeners();
+        }
+    }
+
+    /**
+     * The {@code keys=} file, read now and followed from now on (a daemon thread), or null when none is
+     * given or it cannot be used: then one line names the file and the fix, and the listeners keep the
+     * host's key (they still get Fast Open).
+     */
+    private static Listeners.KeyFile keyFile(AgentOptions options, AgentLog log) {
+        String path = options.keys();
+        if (path == null) {
+            return null;
+        }
+        try {
+            FastOpenKeyFileWatcher watcher = FastOpenKeyFileWatcher.watch(Path.of(path),
+                    line -> log.line(line.startsWith("tfo4j: ") ? line.substring("tfo4j: ".length()) : line));
+            log.line("Fast Open keys from " + path + " (primary sha256:" + watcher.current().primary().fingerprint()
+                    + (watcher.current().backup() == null ? "" : ", backup sha256:"
+                    + watcher.current().backup().fingerprint()) + ") for the listeners, followed while the program runs");
+            return new Listeners.KeyFile(path, watcher, log);
+        } catch (IOException | RuntimeException e) {
+            // The file's own problems name the file and the fix; these two do not.
+            String why = e instanceof java.nio.file.NoSuchFileException ? "no such file; make one with: tfo4j keys new"
+                    + " > " + path + "; chmod 600 " + path
+                    : e instanceof java.nio.file.AccessDeniedException ? "permission denied; let the program's user,"
+                    + " and only it, read the file: chown USER " + path + "; chmod 600 " + path
+                    : e.getMessage();
+            log.line("keys=" + path + " cannot be used (" + why + "): the listeners get Fast Open with this host's"
+                    + " key instead");
+            return null;
         }
     }
 

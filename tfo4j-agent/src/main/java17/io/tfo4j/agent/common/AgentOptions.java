@@ -18,6 +18,9 @@ import java.util.StringJoiner;
  * <pre>
  * listen=PORTS      listeners bound through the JDK on these ports get TCP_FASTOPEN; PORT[:QLEN], joined by +
  *                   (8080, 8080:512, 8080+8443, 8000-8010); QLEN is the Fast Open queue, 256 by default
+ * keys=FILE         those listeners get the Fast Open keys of FILE (a tfo4j key file, mode 600), followed
+ *                   while the program runs, so that servers behind one address accept each other's cookies
+ *                   (Java 25 and later; a path without commas)
  * connect=PORTS|all connections to these ports get TCP_FASTOPEN_CONNECT (Java 25 and later)
  * early=safe|all    client: with safe (the default), a first write that is an HTTP/1.x request with a
  *                   method other than GET, HEAD, OPTIONS or TRACE waits for the handshake; all sends any
@@ -39,7 +42,8 @@ public final class AgentOptions {
     /** The prefix of the system properties: {@code tfo4j.agent.listen} and so on. */
     public static final String PROPERTY_PREFIX = "tfo4j.agent.";
 
-    private static final List<String> KEYS = List.of("listen", "connect", "early", "early-data", "window", "verbose");
+    private static final List<String> KEYS = List.of("listen", "connect", "early", "early-data", "window", "verbose",
+            "keys");
     private static final int MAX_PORT = 65535;
     private static final int MAX_WINDOW_MILLIS = 1000;
 
@@ -68,10 +72,12 @@ public final class AgentOptions {
     private final EarlyData earlyData;
     private final Duration window;
     private final boolean verbose;
+    private final String keys;
 
     private AgentOptions(Map<Integer, Integer> listen, boolean connectAll, BitSet connect, Early early,
-                         EarlyData earlyData, Duration window, boolean verbose) {
+                         EarlyData earlyData, Duration window, boolean verbose, String keys) {
         this.listen = Collections.unmodifiableMap(listen);
+        this.keys = keys;
         this.connectAll = connectAll;
         this.connect = connect;
         this.early = early;
@@ -136,7 +142,12 @@ public final class AgentOptions {
         EarlyData earlyData = choice(values, "early-data", EarlyData.class, EarlyData.WAIT);
         Duration window = values.containsKey("window") ? parseWindow(values.get("window")) : DEFAULT_WINDOW;
         boolean verbose = values.containsKey("verbose") && parseBoolean("verbose", values.get("verbose"));
-        return new AgentOptions(listen, connectAll, connect, early, earlyData, window, verbose);
+        String keys = values.get("keys");
+        if (keys != null && keys.isEmpty()) {
+            throw new IllegalArgumentException("keys= is empty: name a Fast Open key file, as in"
+                    + " keys=/etc/tfo4j/keys (made with: tfo4j keys new > FILE; chmod 600 FILE)");
+        }
+        return new AgentOptions(listen, connectAll, connect, early, earlyData, window, verbose, keys);
     }
 
     private static void parseListen(String text, Map<Integer, Integer> listen) {
@@ -241,6 +252,11 @@ public final class AgentOptions {
         return connectAll || (port > 0 && port <= MAX_PORT && connect.get(port));
     }
 
+    /** The key file whose keys the listeners get ({@code keys=FILE}), or null for the host's own key. */
+    public String keys() {
+        return keys;
+    }
+
     /** True when any connection gets Fast Open. */
     public boolean anyConnect() {
         return connectAll || !connect.isEmpty();
@@ -289,7 +305,7 @@ public final class AgentOptions {
 
     @Override
     public String toString() {
-        return "listen=" + listenText() + ",connect=" + connectText() + ",early=" + early.name().toLowerCase(Locale.ROOT)
+        return "listen=" + listenText() + (keys == null ? "" : ",keys=" + keys) + ",connect=" + connectText() + ",early=" + early.name().toLowerCase(Locale.ROOT)
                 + ",early-data=" + earlyData.name().toLowerCase(Locale.ROOT) + ",window=" + window.toMillis()
                 + (verbose ? ",verbose=true" : "");
     }

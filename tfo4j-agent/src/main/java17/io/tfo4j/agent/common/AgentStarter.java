@@ -23,6 +23,8 @@ public final class AgentStarter {
             "OPTIONS are KEY=VALUE pairs separated by commas; lists inside a value are joined by +:",
             "  listen=PORTS            listeners bound through the JDK on these ports accept data in the SYN;",
             "                          PORT[:QLEN] (queue length, default 256), ranges like 8000-8010",
+            "  keys=FILE               those listeners get the Fast Open keys of FILE (tfo4j keys new; mode 600),",
+            "                          followed while the program runs (Java 25+)",
             "  connect=PORTS|all       connections to these ports send their first write in the SYN (Java 25+)",
             "  early=safe|all          safe (default): an HTTP/1.x request other than GET, HEAD, OPTIONS or TRACE",
             "                          waits for the handshake; all: any first write rides in the SYN",

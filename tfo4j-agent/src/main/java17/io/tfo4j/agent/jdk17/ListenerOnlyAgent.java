@@ -25,8 +25,8 @@ import java.util.Set;
  * and sets the option with the JDK's own {@code Net.setIntOption0} (no native access needed).
  *
  * <p>What it cannot do here, and says so: client Fast Open ({@code connect=}), which needs the deferred
- * connect handled at the first read and write; and holding requests that came in SYN data, which needs
- * the servlet hook. So a listener's line says that requests from SYN data run at once.
+ * connect handled at the first read and write; holding requests that came in SYN data, which needs
+ * the servlet hook; and the listener keys of {@code keys=}, a byte-array option that {@code Net} cannot set. So a listener's line says that requests from SYN data run at once.
  */
 public final class ListenerOnlyAgent implements AgentVariant {
     private static final int IPPROTO_TCP = 6;
@@ -50,6 +50,12 @@ public final class ListenerOnlyAgent implements AgentVariant {
         }
         if (context.options().listen().isEmpty()) {
             return;
+        }
+        if (context.options().keys() != null) {
+            // Keys are a byte array option, which the JDK's Net.setIntOption0 cannot set, and this agent has
+            // no native access of its own here (tfo4j-core's FFM needs Java 25).
+            log.line("keys=" + context.options().keys() + " needs Java 25 (this is Java " + Runtime.version()
+                    + "): the listeners get Fast Open with this host's key");
         }
         if (System.getProperty("com.sun.sdp.conf") != null) {
             log.line("Sockets Direct Protocol is configured (-Dcom.sun.sdp.conf): the agent leaves the JDK's SDP"

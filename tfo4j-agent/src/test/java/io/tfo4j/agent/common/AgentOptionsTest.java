@@ -9,6 +9,7 @@ import java.util.Properties;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -77,11 +78,27 @@ class AgentOptionsTest {
             "window=5s|window: '5s' is not a number of milliseconds from 0 to 1000",
             "window=2000|window: '2000' is not a number of milliseconds",
             "verbose=yes|verbose=yes is not true or false",
+            "listen=8080,keys=|keys= is empty: name a Fast Open key file, as in keys=/etc/tfo4j/keys",
             "lisen=8080|unknown option 'lisen'; the agent knows listen, connect",
             "8080|option '8080' has no value: write KEY=VALUE"})
     void badOptionsSayWhatIsWrongAndHowToWriteIt(String text, String message) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> parse(text));
         assertTrue(e.getMessage().contains(message), e.getMessage());
+    }
+
+    @Test
+    void keysNameAFileForTheListenersFromTheTextOrAProperty() {
+        AgentOptions options = parse("listen=8080,keys=/etc/tfo4j/keys");
+        assertEquals("/etc/tfo4j/keys", options.keys());
+        assertEquals("listen=8080:256,keys=/etc/tfo4j/keys,connect=none,early=safe,early-data=wait,window=10",
+                options.toString());
+        assertNull(parse("listen=8080").keys(), "no key file: the host's own key");
+
+        Properties properties = new Properties();
+        properties.setProperty("tfo4j.agent.keys", " /run/secrets/tfo4j/keys ");
+        assertEquals("/run/secrets/tfo4j/keys", AgentOptions.parse("listen=8080", properties).keys());
+        assertEquals("/etc/tfo4j/keys", AgentOptions.parse("keys=/etc/tfo4j/keys", properties).keys(),
+                "the agent text wins");
     }
 
     @Test
