@@ -50,10 +50,12 @@ class UnprivilegedRunTest {
      * ServerKeysTest, FastOpenSupportTest: the rules for every test cover them.)
      */
     private static final Set<String> NEED_NAMESPACES = Set.of("FastOpenMatrixTest", "FleetKeysTest",
-            "MiddleboxTest", "DeferredConnectTest", "SynPayloadCaptureTest");
+            "MiddleboxTest", "DeferredConnectTest", "SynPayloadCaptureTest", "FastOpenQueueOverflowTest",
+            "FastOpenBlackHoleTest");
     /** These need neither root nor a namespace. */
     private static final Set<String> NEED_NOTHING = Set.of("FastOpenKeyTest", "FastOpenKeyFileTest", "ParsingTest",
-            "SyscallErrorsTest", "FastOpenSocketTest", "MissingJvmFlagsTest");
+            "SyscallErrorsTest", "FastOpenSocketTest", "MissingJvmFlagsTest", "ParsingPropertiesTest",
+            "FastOpenKeyPropertiesTest");
     /** Run in a user namespace: these need network namespaces only (veth, no TUN device). */
     private static final List<String> NAMESPACES_ONLY = List.of("ServerKeysTest", "FastOpenMatrixTest",
             "FastOpenSupportTest");
