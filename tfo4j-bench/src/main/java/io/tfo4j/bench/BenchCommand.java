@@ -8,7 +8,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Measure Fast Open against the tools users would pick instead.",
         subcommands = {LatencyCommand.class, ThroughputCommand.class, AgentCostCommand.class, ColdStartCommand.class,
-                FleetCommand.class})
+                FleetCommand.class, ReplayFloodCommand.class, SoakCommand.class})
 final class BenchCommand implements Runnable {
     @Spec
     CommandSpec spec;

@@ -100,6 +100,16 @@ final class ServeCommand implements Callable<Integer> {
             description = "Close a connection that sends nothing for this long (default 30).")
     int idleSeconds;
 
+    @Option(names = "--header-timeout", paramLabel = "SECONDS", defaultValue = "10",
+            description = "Answer 408 and close a connection whose request line and headers are not all in within this"
+                    + " long, however steadily they trickle in (default 10).")
+    int headerSeconds;
+
+    @Option(names = "--max-connections", paramLabel = "N",
+            description = "Connections open at once at most; more wait in the listen backlog until one closes"
+                    + " (default: three quarters of the file descriptors free at start, see ulimit -n).")
+    Integer maxConnections;
+
     @Override
     public Integer call() throws Exception {
         EarlyDataPolicy policy = policy();
@@ -108,6 +118,12 @@ final class ServeCommand implements Callable<Integer> {
         }
         if (idleSeconds < 1) {
             throw new ParameterException(spec.commandLine(), "--idle-timeout must be at least 1 second, got " + idleSeconds);
+        }
+        if (headerSeconds < 1) {
+            throw new ParameterException(spec.commandLine(), "--header-timeout must be at least 1 second, got " + headerSeconds);
+        }
+        if (maxConnections != null && maxConnections < 1) {
+            throw new ParameterException(spec.commandLine(), "--max-connections must be at least 1, got " + maxConnections);
         }
         if (noCookie && fastOpenQueue == 0) {
             throw new ParameterException(spec.commandLine(), "--no-cookie needs --fastopen (it changes how Fast Open accepts SYN data)");
@@ -118,8 +134,13 @@ final class ServeCommand implements Callable<Integer> {
         try {
             builder = FastOpenFileServer.builder(root).bind(bind).port(port).fastOpen(fastOpenQueue).tls(identity)
                     .earlyData(policy).maxHeaderBytes(maxHeaderBytes).maxBodyBytes(maxBodyBytes)
-                    .idleTimeout(Duration.ofSeconds(idleSeconds)).accessLog(accessLogSink())
-                    .noCookie(noCookie);
+                    .idleTimeout(Duration.ofSeconds(idleSeconds)).headerTimeout(Duration.ofSeconds(headerSeconds))
+                    .accessLog(accessLogSink()).noCookie(noCookie)
+                    .problemLog(line -> System.err.println("tfo4j serve: "
+                            + line.replace("lower the connection limit", "lower --max-connections")));
+            if (maxConnections != null) {
+                builder.maxConnections(maxConnections);
+            }
             if (keyFile != null) {
                 builder.fastOpenKeyFile(keyFile, line -> System.err.println("tfo4j serve: " + line));
             }

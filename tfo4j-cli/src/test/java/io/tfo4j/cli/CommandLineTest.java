@@ -70,6 +70,12 @@ class CommandLineTest {
         Result queue = execute("serve", "--fastopen=-1");
         assertEquals(2, queue.exitCode());
         assertTrue(queue.err().contains("queue length must not be negative, got -1"), queue.err());
+        Result header = execute("serve", "--header-timeout", "0");
+        assertEquals(2, header.exitCode());
+        assertTrue(header.err().contains("--header-timeout must be at least 1 second, got 0"), header.err());
+        Result connections = execute("serve", "--max-connections", "0");
+        assertEquals(2, connections.exitCode());
+        assertTrue(connections.err().contains("--max-connections must be at least 1, got 0"), connections.err());
     }
 
     @Test

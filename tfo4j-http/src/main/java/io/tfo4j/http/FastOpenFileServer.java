@@ -51,10 +51,15 @@ import java.util.function.Consumer;
  * }</pre>
  *
  * <p>Limits, each answered the way HTTP says: request headers over {@code maxHeaderBytes} get 431, a body
- * over {@code maxBodyBytes} 413, a malformed request 400 (and the connection is closed); a connection that
- * sends nothing for {@code idleTimeout} is closed. Defaults: bind 127.0.0.1 (a file server should not reach
- * other hosts unless asked), port 8080, Fast Open off (turning it on is a promise about replays: see
- * {@link EarlyDataPolicy}), early data {@code WAIT}, 8 KiB of headers, 1 MiB of body, 30 s idle.
+ * over {@code maxBodyBytes} 413, a malformed request 400 (and the connection is closed); a request head
+ * (request line and headers) not complete within {@code headerTimeout} gets 408 and the connection is closed,
+ * however steadily its bytes trickle in; a connection that sends nothing for {@code idleTimeout} is closed; at
+ * {@code maxConnections} open connections, new ones wait in the listen backlog. Defaults: bind 127.0.0.1 (a
+ * file server should not reach other hosts unless asked), port 8080, Fast Open off (turning it on is a promise
+ * about replays: see {@link EarlyDataPolicy}), early data {@code WAIT}, 8 KiB of headers, 1 MiB of body, 10 s
+ * for a head, 30 s idle, and connections up to three quarters of the file descriptors free at start (see
+ * {@link Builder#maxConnections(int)}). Limits reached and accept failures are said once per episode on the
+ * {@linkplain Builder#problemLog problem log}.
  *
  * <p>HTTPS ({@link Builder#tls(TlsIdentity)}): TLS 1.3 or 1.2 (the JDK's own TLS, no 0-RTT), HTTP/2 or
  * HTTP/1.1 as the client asks by ALPN. Over Fast Open the SYN then carries the client's TLS ClientHello,
@@ -107,6 +112,16 @@ public final class FastOpenFileServer implements AutoCloseable {
         return Optional.empty();
     }
 
+    /** The most connections open at once, {@link Builder#maxConnections(int)} or the default worked out at start. */
+    public int maxConnections() {
+        return connector.getMaxConnections();
+    }
+
+    /** The connector, for tests that count its connections. */
+    FastOpenServerConnector connector() {
+        return connector;
+    }
+
     /** Blocks until the server has stopped (by {@link #close()} from another thread). */
     public void join() throws InterruptedException {
         server.join();
@@ -137,6 +152,9 @@ public final class FastOpenFileServer implements AutoCloseable {
         private int maxHeaderBytes = 8 * 1024;
         private long maxBodyBytes = 1024 * 1024;
         private Duration idleTimeout = Duration.ofSeconds(30);
+        private Duration headerTimeout = Duration.ofSeconds(10);
+        private int maxConnections;
+        private Consumer<String> problemLog;
         private TlsIdentity tls;
         private FastOpenKeys fastOpenKeys;
         private boolean noCookie;
@@ -248,6 +266,46 @@ public final class FastOpenFileServer implements AutoCloseable {
             return this;
         }
 
+        /**
+         * How long a client may take to send a whole request head (request line and headers), from when the
+         * connection opens or, on a kept-alive connection, from the first bytes of the next request; a late head
+         * gets 408 and the connection is closed (under TLS, which covers the handshake and the first request,
+         * it is closed). Unlike {@link #idleTimeout}, which each byte restarts, this bounds a client that
+         * trickles bytes. Default 10 s. See {@link RequestHeadDeadline}.
+         */
+        public Builder headerTimeout(Duration timeout) {
+            if (timeout.isNegative() || timeout.isZero()) {
+                throw new IllegalArgumentException("headerTimeout must be positive, got " + timeout);
+            }
+            this.headerTimeout = timeout;
+            return this;
+        }
+
+        /**
+         * The most connections open at once; at the limit new connections wait in the listen backlog until one
+         * closes (see {@link FastOpenServerConnector#setMaxConnections(int)}). Default: three quarters of the
+         * file descriptors free when the server starts (the open file limit, {@code ulimit -n}, less those
+         * open), so that the server stops accepting before the kernel runs out of descriptors for it, keeping
+         * the rest for the files it serves and the JVM's own; where the JVM cannot say, no limit.
+         */
+        public Builder maxConnections(int max) {
+            if (max < 1) {
+                throw new IllegalArgumentException("maxConnections must be at least 1, got " + max);
+            }
+            this.maxConnections = max;
+            return this;
+        }
+
+        /**
+         * Where the server says, once per episode, that the connection limit was reached or cleared, or that
+         * accepting failed for want of file descriptors and recovered. Default: SLF4J warnings (see
+         * {@link FastOpenServerConnector#setProblemLog}).
+         */
+        public Builder problemLog(Consumer<String> sink) {
+            this.problemLog = Objects.requireNonNull(sink, "sink");
+            return this;
+        }
+
         /** Speaks HTTPS with this key and certificate; null (the default) for plain HTTP. */
         public Builder tls(TlsIdentity identity) {
             this.tls = identity;
@@ -286,6 +344,14 @@ public final class FastOpenFileServer implements AutoCloseable {
             connector.setHost(host);
             connector.setPort(port);
             connector.setIdleTimeout(idleTimeout.toMillis());
+            connector.setRequestHeadTimeout(headerTimeout);
+            if (problemLog != null) {
+                connector.setProblemLog(problemLog);
+            }
+            int limit = maxConnections > 0 ? maxConnections : defaultMaxConnections();
+            if (limit > 0) {
+                connector.setMaxConnections(limit);
+            }
             server.addConnector(connector);
 
             ResourceHandler files = new ResourceHandler();
@@ -300,7 +366,8 @@ public final class FastOpenFileServer implements AutoCloseable {
             // Every handler in the chain declares itself non-blocking, so Jetty may run a request on the selector
             // thread that read it; a single handler of the default (blocking) type would send every request to a
             // pool thread, at about half the connection-per-request rate (docs/benchmarks.md).
-            server.setHandler(new EarlyDataHandler(earlyData, handshakeTimeout, bodyLimit));
+            server.setHandler(new RequestHeadDeadline.HeadCompleteHandler(
+                    new EarlyDataHandler(earlyData, handshakeTimeout, bodyLimit)));
             if (accessLog != null) {
                 server.setRequestLog(new FastOpenRequestLog(accessLog));
             }
@@ -329,6 +396,16 @@ public final class FastOpenFileServer implements AutoCloseable {
             }
             return started;
         }
+    }
+
+    /** Three quarters of the file descriptors not yet open, or 0 (no limit) where the JVM cannot count them. */
+    static int defaultMaxConnections() {
+        if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+                instanceof com.sun.management.UnixOperatingSystemMXBean unix) {
+            long free = unix.getMaxFileDescriptorCount() - unix.getOpenFileDescriptorCount();
+            return (int) Math.clamp(free / 4 * 3, 1, Integer.MAX_VALUE);
+        }
+        return 0;
     }
 
     /**

@@ -21,16 +21,34 @@ import java.util.function.BooleanSupplier;
  * when more has come (a request body the answer did not wait for), it half-closes as Jetty does, so that the
  * client can still read the answer instead of a reset.
  *
+ * <p>It also carries the connection's {@link RequestHeadDeadline}, and tells it when bytes come in.
+ *
  * <p>Jetty writes its request log after this close, when the socket's TCP_INFO can no longer be read; so when
  * there is a request log, the connection's Fast Open facts ({@link ConnectionFacts}) are read first.
  */
 final class PromptCloseEndPoint extends SocketChannelEndPoint {
     private final BooleanSupplier requestLogged;
+    private final RequestHeadDeadline headDeadline;
 
     PromptCloseEndPoint(SocketChannel channel, ManagedSelector selector, SelectionKey key, Scheduler scheduler,
-                        BooleanSupplier requestLogged) {
+                        BooleanSupplier requestLogged, RequestHeadDeadline headDeadline) {
         super(channel, selector, key, scheduler);
         this.requestLogged = requestLogged;
+        this.headDeadline = headDeadline;
+    }
+
+    /** The connection's request head deadline, or null when there is none. */
+    RequestHeadDeadline headDeadline() {
+        return headDeadline;
+    }
+
+    @Override
+    public int fill(ByteBuffer buffer) throws IOException {
+        int read = super.fill(buffer);
+        if (read > 0 && headDeadline != null) {
+            headDeadline.bytesRead();
+        }
+        return read;
     }
 
     @Override

@@ -69,6 +69,8 @@ public final class DelayLine implements AutoCloseable {
     private static final int BUFFER_SIZE = 65536;
     private static final int QUEUE_LIMIT = 100_000;
     private static final int READ_BATCH = 64;
+    /** The most copies {@link #replayFilter(Direction, Predicate, int)} makes of one packet. */
+    private static final int MAX_REPLAY_COPIES = 1000;
     private static final long IDLE_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
     private static final long SPIN_NANOS = 200_000;
     private static final long STOP_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(2);
@@ -216,7 +218,20 @@ public final class DelayLine implements AutoCloseable {
      * host resets it.
      */
     public void replayFilter(Direction direction, Predicate<ByteBuffer> filter) {
-        pipe(direction).replayFilter = filter;
+        replayFilter(direction, filter, 1);
+    }
+
+    /**
+     * Like {@link #replayFilter(Direction, Predicate)}, with {@code copies} copies of each packet the filter
+     * accepts (1 to 1000), each from its own source port ({@link #replayPort(int, int)}): a replay flood.
+     */
+    public void replayFilter(Direction direction, Predicate<ByteBuffer> filter, int copies) {
+        if (copies < 1 || copies > MAX_REPLAY_COPIES) {
+            throw new IllegalArgumentException("copies must be 1 to " + MAX_REPLAY_COPIES + ", got " + copies);
+        }
+        Pipe pipe = pipe(direction);
+        pipe.replayCopies = copies;
+        pipe.replayFilter = filter;
     }
 
     /** How many copies {@link #replayFilter} has added in {@code direction} so far. */
@@ -226,7 +241,12 @@ public final class DelayLine implements AutoCloseable {
 
     /** The source port of a replayed copy of a packet from {@code port}: far from it, never below 1024. */
     public static int replayPort(int port) {
-        return 1024 + (port - 1024 + 20_011) % (65536 - 1024);
+        return replayPort(port, 0);
+    }
+
+    /** The source port of replayed copy number {@code copy} (from 0) of a packet from {@code port}. */
+    public static int replayPort(int port, int copy) {
+        return 1024 + (port - 1024 + 20_011 + 7 * copy) % (65536 - 1024);
     }
 
     /** The forwarding threads, for tests. */
@@ -326,6 +346,7 @@ public final class DelayLine implements AutoCloseable {
         final long delayNanos;
         volatile Predicate<ByteBuffer> dropFilter;
         volatile Predicate<ByteBuffer> replayFilter;
+        volatile int replayCopies = 1;
         volatile Function<ByteBuffer, byte[]> rewriteFilter;
 
         Pipe(String name, int inFd, int outFd, long delayNanos) {
@@ -364,10 +385,13 @@ public final class DelayLine implements AutoCloseable {
                             long due = Math.max(arrival + Math.max(0, delayNanos + now.jitter()), lastDueNanos);
                             lastDueNanos = due;
                             queue.add(new Packet(due, data));
-                            byte[] copy = replay(data);
-                            if (copy != null) {
-                                queue.add(new Packet(due, copy));
-                                replayed.incrementAndGet();
+                            if (replays(data)) {
+                                ByteBuffer view = ByteBuffer.wrap(data).asReadOnlyBuffer();
+                                int port = Packets.sourcePort(view);
+                                for (int copy = 0, copies = replayCopies; copy < copies; copy++) {
+                                    queue.add(new Packet(due, Packets.withSourcePort(view, replayPort(port, copy))));
+                                    replayed.incrementAndGet();
+                                }
                             }
                         }
                     }
@@ -427,17 +451,22 @@ public final class DelayLine implements AutoCloseable {
             }
         }
 
-        private byte[] replay(byte[] packet) {
+        /** True when the replay filter asks for copies of {@code packet} (an IPv4 TCP packet, or it fails). */
+        private boolean replays(byte[] packet) {
             Predicate<ByteBuffer> filter = replayFilter;
             if (filter == null) {
-                return null;
+                return false;
             }
             try {
                 ByteBuffer view = ByteBuffer.wrap(packet).asReadOnlyBuffer();
-                return filter.test(view) ? Packets.withSourcePort(view, replayPort(Packets.sourcePort(view))) : null;
+                if (filter.test(view)) {
+                    Packets.sourcePort(view); // an IPv4 TCP packet, or the RuntimeException below
+                    return true;
+                }
+                return false;
             } catch (RuntimeException e) {
                 System.err.println("tfo4j-lab: delay line replay filter failed, packet not replayed: " + e);
-                return null;
+                return false;
             }
         }
 

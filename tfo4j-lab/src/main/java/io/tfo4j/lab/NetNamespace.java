@@ -39,7 +39,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       used there: they migrate between carrier threads.</li>
  *   <li>External programs (nginx, curl, python) run inside it with {@code ip netns exec NAME ...}
  *       ({@link #command}).</li>
- *   <li>{@link #close} stops the threads and runs {@code ip netns del}. A JVM shutdown hook deletes
+ *   <li>{@link #close} stops the threads and the programs still running inside (SIGTERM, then SIGKILL)
+ *       and runs {@code ip netns del}. A JVM shutdown hook deletes
  *       namespaces still open at exit, and {@link #create} first deletes {@code tfo4j-PID-*} namespaces
  *       left behind by processes that no longer exist (a killed test run).</li>
  * </ul>
@@ -286,7 +287,10 @@ public final class NetNamespace implements AutoCloseable {
         return new ProcessBuilder(full);
     }
 
-    /** Deletes the namespace; sockets still open in it are reset. Safe to call twice. */
+    /**
+     * Deletes the namespace; sockets still open in it are reset, programs still running in it are stopped.
+     * Safe to call twice.
+     */
     @Override
     public void close() {
         if (closed) {
@@ -300,10 +304,42 @@ public final class NetNamespace implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        stopProcessesInside();
         try {
             run(List.of("ip", "netns", "del", name));
         } catch (IOException e) {
             System.err.println("tfo4j-lab: could not delete network namespace " + name + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * Stops the programs still running in the namespace ({@code ip netns pids}): deleting it would only unmount
+     * its name and leave them running, unreachable, after a failed test or a Ctrl-C. SIGTERM, then SIGKILL
+     * after 3 s. Never this JVM.
+     */
+    private void stopProcessesInside() {
+        List<ProcessHandle> inside = new ArrayList<>();
+        try {
+            for (String pid : run(List.of("ip", "netns", "pids", name)).split("\\s+")) {
+                if (!pid.isEmpty() && Long.parseLong(pid) != ProcessHandle.current().pid()) {
+                    ProcessHandle.of(Long.parseLong(pid)).ifPresent(inside::add);
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            return;
+        }
+        inside.forEach(ProcessHandle::destroy);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+        for (ProcessHandle process : inside) {
+            try {
+                long left = Math.max(1, deadline - System.nanoTime());
+                process.onExit().get(left, TimeUnit.NANOSECONDS);
+            } catch (ExecutionException | TimeoutException e) {
+                process.destroyForcibly();
+            } catch (InterruptedException e) {
+                process.destroyForcibly();
+                Thread.currentThread().interrupt();
+            }
         }
     }
 

@@ -30,6 +30,17 @@ class WanLabTest {
     }
 
     @Test
+    void closeStopsTheProgramsStillRunningInsideTheHosts() throws Exception {
+        assumeTrue(WanLab.unavailableReason().isEmpty(), () -> "skipped: " + WanLab.unavailableReason().orElse(""));
+        Process sleeper;
+        try (WanLab lab = WanLab.create(LinkProfile.rtt(Duration.ZERO))) {
+            sleeper = lab.server().command("sleep", "600").start();
+            assertTrue(sleeper.isAlive());
+        }
+        assertTrue(sleeper.waitFor(5, java.util.concurrent.TimeUnit.SECONDS), "a program left in a host is stopped with it");
+    }
+
+    @Test
     void profilesRefuseNonsense() {
         assertThrows(IllegalArgumentException.class, () -> LinkProfile.rtt(Duration.ofMillis(-1)));
         assertThrows(IllegalArgumentException.class, () -> LinkProfile.rtt(Duration.ZERO).withLoss(1.0));
