@@ -24,6 +24,7 @@ class FastOpenKeyFileTest {
 
     private Path write(String text, String mode) throws IOException {
         Path file = dir.resolve("keys");
+        Files.deleteIfExists(file); // a 0400 file from an earlier write: only root could write it again
         Files.writeString(file, text);
         Files.setPosixFilePermissions(file, PosixFilePermissions.fromString(mode));
         return file;

@@ -111,7 +111,10 @@ public final class NetNamespace implements AutoCloseable {
             return Optional.empty();
         } catch (IOException e) {
             return Optional.of("cannot make a network namespace (needs root, i.e. CAP_SYS_ADMIN and"
-                    + " CAP_NET_ADMIN, and iproute2's ip command): " + e.getMessage());
+                    + " CAP_NET_ADMIN, and iproute2's ip command): " + e.getMessage() + ". Run as root (sudo), or as"
+                    + " a user where the kernel allows unprivileged user namespaces: unshare --user"
+                    + " --map-root-user --net --mount sh -c 'ip link set lo up && mount -t tmpfs tmpfs /run/netns"
+                    + " && exec COMMAND'");
         }
     }
 

@@ -83,10 +83,8 @@ public final class WanLab implements AutoCloseable {
     public static Optional<String> unavailableReason() {
         Optional<String> namespaces = NetNamespace.unavailableReason();
         if (namespaces.isPresent()) {
-            return Optional.of(namespaces.get() + ". Run as root (sudo), or as a user where the kernel allows"
-                    + " unprivileged user namespaces: unshare --user --map-root-user --net --mount"
-                    + " sh -c 'mount -t tmpfs tmpfs /run/netns && exec COMMAND' (then /dev/net/tun must be"
-                    + " readable and writable by that user, mode 0666 as most distributions ship it)");
+            return Optional.of(namespaces.get() + " (then /dev/net/tun must be readable and writable by that"
+                    + " user, mode 0666 as most distributions ship it)");
         }
         Path tun = Path.of("/dev/net/tun");
         if (!Files.exists(tun)) {
