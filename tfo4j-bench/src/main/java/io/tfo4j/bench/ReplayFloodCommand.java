@@ -15,7 +15,6 @@ import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -140,7 +139,8 @@ final class ReplayFloodCommand implements Callable<Integer> {
             FastOpenCounters before = lab.server().call(FastOpenCounters::read);
             long replayedBefore = lab.line().packetsReplayed(DelayLine.Direction.A_TO_B);
             if (flood) {
-                lab.line().replayFilter(DelayLine.Direction.A_TO_B, ReplayFloodCommand::isPostSyn, copies);
+                lab.line().replayFilter(DelayLine.Direction.A_TO_B,
+                        packet -> Packets.isSynWithDataStartingWith(packet, "POST "), copies);
             }
             Future<ReplayFloodReport.Client> gets = lab.client().submit(() -> client(address, "GET", pair));
             Future<ReplayFloodReport.Client> posts = lab.client().submit(() -> client(address, "POST", pair));
@@ -184,19 +184,4 @@ final class ReplayFloodCommand implements Callable<Integer> {
         return new ReplayFloodReport.Client(method, ttfbMs, synData, errors);
     }
 
-    /** A SYN with data whose data starts a POST: the attacker replays those, not the GETs. */
-    static boolean isPostSyn(ByteBuffer packet) {
-        if (!Packets.isSynWithData(packet)) {
-            return false;
-        }
-        int ipHeader = (packet.get(0) & 0x0f) * 4;
-        int payload = ipHeader + ((packet.get(ipHeader + 12) & 0xf0) >> 4) * 4;
-        byte[] post = {'P', 'O', 'S', 'T', ' '};
-        for (int i = 0; i < post.length; i++) {
-            if (payload + i >= packet.limit() || packet.get(payload + i) != post[i]) {
-                return false;
-            }
-        }
-        return true;
-    }
 }

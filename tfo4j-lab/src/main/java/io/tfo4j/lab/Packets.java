@@ -22,6 +22,24 @@ public final class Packets {
     private Packets() {
     }
 
+    /**
+     * True for a Fast Open SYN with data ({@link #isSynWithData}) whose data starts with {@code prefix}, e.g.
+     * {@code "POST "}: a replay filter that picks one kind of request.
+     */
+    public static boolean isSynWithDataStartingWith(ByteBuffer packet, String prefix) {
+        if (!isSynWithData(packet)) {
+            return false;
+        }
+        int ipHeader = (packet.get(0) & 0x0f) * 4;
+        int payload = ipHeader + ((packet.get(ipHeader + 12) & 0xf0) >> 4) * 4;
+        for (int i = 0; i < prefix.length(); i++) {
+            if (payload + i >= packet.limit() || packet.get(payload + i) != (byte) prefix.charAt(i)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** True for an IPv4 TCP SYN (not SYN-ACK) that carries payload: a Fast Open SYN with data. */
     public static boolean isSynWithData(ByteBuffer packet) {
         if (!isIpv4Tcp(packet)) {
