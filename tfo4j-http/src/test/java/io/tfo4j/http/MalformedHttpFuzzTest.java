@@ -88,7 +88,8 @@ class MalformedHttpFuzzTest {
     }
 
     /** What came back on one connection. */
-    private record Answer(byte[] bytes, boolean reset, boolean timedOut) {
+    /** What came back on one connection; {@code localPort} is the client's port, -1 when the dial failed. */
+    private record Answer(byte[] bytes, boolean reset, boolean timedOut, int localPort) {
         String text() {
             return new String(bytes, StandardCharsets.ISO_8859_1);
         }
@@ -109,7 +110,9 @@ class MalformedHttpFuzzTest {
             int first = Math.min(request.length, 1000);
             FastOpenDialer dialer = fastOpen && first > 0 ? FAST_OPEN : PLAIN;
             ByteArrayOutputStream received = new ByteArrayOutputStream();
+            int port = -1;
             try (SocketChannel channel = dialer.dial(address, Arrays.copyOf(request, first))) {
+                port = ((java.net.InetSocketAddress) channel.getLocalAddress()).getPort();
                 try {
                     ByteBuffer rest = ByteBuffer.wrap(request, first, request.length - first);
                     while (rest.hasRemaining()) {
@@ -127,14 +130,14 @@ class MalformedHttpFuzzTest {
                         received.write(buffer, 0, n);
                     }
                 } catch (SocketTimeoutException e) {
-                    return new Answer(received.toByteArray(), false, true);
+                    return new Answer(received.toByteArray(), false, true, port);
                 } catch (IOException e) {
-                    return new Answer(received.toByteArray(), true, false);
+                    return new Answer(received.toByteArray(), true, false, port);
                 }
             } catch (IOException e) {
-                return new Answer(received.toByteArray(), true, false);
+                return new Answer(received.toByteArray(), true, false, port);
             }
-            return new Answer(received.toByteArray(), false, false);
+            return new Answer(received.toByteArray(), false, false, port);
         });
     }
 
@@ -157,7 +160,9 @@ class MalformedHttpFuzzTest {
             boolean fastOpen = random.nextInt(3) == 0;
             Answer answer = exchange(input.bytes(), fastOpen);
             String context = "seed " + seed + ", input " + i + " (" + input.kind() + ", " + input.bytes().length
-                    + " bytes" + (fastOpen ? ", in the SYN" : "") + "): " + show(input.bytes());
+                    + " bytes" + (fastOpen ? ", in the SYN" : "") + ", from port " + answer.localPort() + ", answered "
+                    + show(Arrays.copyOf(answer.bytes(), Math.min(answer.bytes().length, 40))) + "): "
+                    + show(input.bytes());
             if (answer.timedOut()) {
                 fail("no answer and no close within " + READ_DEADLINE.toSeconds() + " s for " + context
                         + "; got " + show(answer.bytes()));
@@ -203,7 +208,8 @@ class MalformedHttpFuzzTest {
         String text = answer.text();
         int end = text.indexOf("\r\n\r\n");
         assertTrue(text.startsWith("HTTP/1.1 200 ") && end > 0,
-                () -> "a good GET after " + after + " got: " + show(answer.bytes()));
+                () -> "a good GET" + (fastOpen ? " in the SYN" : "") + " from port " + answer.localPort() + " after "
+                        + after + " got: " + show(answer.bytes()));
         assertArrayEquals(file, Arrays.copyOfRange(answer.bytes(), end + 4, answer.bytes().length),
                 () -> "a good GET after " + after + " got other bytes");
     }
