@@ -117,7 +117,8 @@ class FastOpenKeyFileWatcherTest {
         return listener;
     }
 
-    private static FastOpenKeys keysOf(ServerSocketChannel listener) {
+    /** The listener's own keys, or null (for {@link #await} conditions). */
+    static FastOpenKeys keysOf(ServerSocketChannel listener) {
         try {
             return FastOpen.serverKeys(listener).orElse(null);
         } catch (IOException e) {
@@ -125,7 +126,8 @@ class FastOpenKeyFileWatcherTest {
         }
     }
 
-    private static void await(BooleanSupplier condition, String what) throws InterruptedException {
+    /** Waits up to {@value #WAIT_MILLIS} ms for {@code condition}, failing with {@code what}. */
+    static void await(BooleanSupplier condition, String what) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(WAIT_MILLIS);
         while (!condition.getAsBoolean()) {
             assertTrue(System.nanoTime() < deadline, "not within " + WAIT_MILLIS + " ms: " + what);

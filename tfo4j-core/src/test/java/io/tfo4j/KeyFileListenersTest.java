@@ -15,9 +15,8 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 
+import static io.tfo4j.FastOpenKeyFileWatcherTest.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -28,7 +27,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * its descriptor number is left alone.
  */
 class KeyFileListenersTest {
-    private static final long WAIT_MILLIS = 10_000;
 
     @TempDir
     Path dir;
@@ -60,13 +58,15 @@ class KeyFileListenersTest {
             assertEquals(2, watcher.listenerCount());
 
             replace(file, second);
-            await(() -> second.equals(keysOf(channel)) && second.equals(keysOf(socket)), "the new file's keys on both");
+            await(() -> second.equals(FastOpenKeyFileWatcherTest.keysOf(channel)) && second.equals(keysOf(socket)),
+                    "the new file's keys on both");
 
             socket.close();
             // Most likely the closed socket's descriptor number: it must not be taken for the closed listener.
             try (ServerSocketChannel newcomer = host.call(ServerSocketChannel::open)) {
                 replace(file, third);
-                await(() -> third.equals(keysOf(channel)), "the third file's keys on the open listener");
+                await(() -> third.equals(FastOpenKeyFileWatcherTest.keysOf(channel)),
+                        "the third file's keys on the open listener");
                 assertEquals(1, watcher.listenerCount(), "the closed listener is forgotten");
                 assertEquals(Optional.empty(), FastOpen.serverKeys(newcomer), "a socket never added gets no keys");
             }
@@ -85,13 +85,6 @@ class KeyFileListenersTest {
         assertEquals(file, write(keys));
     }
 
-    private static FastOpenKeys keysOf(ServerSocketChannel listener) {
-        try {
-            return FastOpen.serverKeys(listener).orElse(null);
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
-    }
 
     private static FastOpenKeys keysOf(ServerSocket listener) {
         try {
@@ -101,11 +94,4 @@ class KeyFileListenersTest {
         }
     }
 
-    private static void await(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(WAIT_MILLIS);
-        while (!condition.getAsBoolean()) {
-            assertTrue(System.nanoTime() < deadline, "not within " + WAIT_MILLIS + " ms: " + what);
-            TimeUnit.MILLISECONDS.sleep(20);
-        }
-    }
 }
